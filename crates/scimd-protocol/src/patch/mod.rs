@@ -1,0 +1,3 @@
+//! PATCH (RFC 7644 §3.5.2).
+//!
+//! TODO(helper: patch): implement.

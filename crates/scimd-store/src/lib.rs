@@ -1,0 +1,131 @@
+//! # scimd-store
+//!
+//! One [`Store`] trait and its implementations. Every method that touches SCIM data
+//! takes the tenant id as its first argument and every SQL statement filters on it:
+//! there is no "current tenant" anywhere, so a request can only ever see its own
+//! tenant's rows.
+//!
+//! - [`sqlite::SqliteStore`]: the embedded default (WAL, one writer, a reader pool).
+//! - `sql`: SCIM filters and `sortBy` compiled to SQL.
+//! - [`contract`]: the behaviour every backend must have, as a test suite any backend
+//!   can run against itself.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod error;
+mod model;
+
+pub mod contract;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use model::*;
+
+use async_trait::async_trait;
+use scimd_protocol::{ResourceKind, SchemaRegistry};
+
+/// Shorthand for results of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage contract. See the crate docs and [`contract`] for the behaviour.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- health -------------------------------------------------------------
+
+    /// Succeeds when the database answers a trivial query (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- tenants ------------------------------------------------------------
+
+    /// Creates a tenant. An existing id is `uniqueness` (409).
+    async fn create_tenant(&self, tenant: &NewTenant) -> StoreResult<Tenant>;
+    /// The tenant with this id.
+    async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>>;
+    /// Every tenant, ordered by id.
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+    /// Changes a tenant's display name and/or provisioning switch. Unknown id: 404.
+    async fn update_tenant(&self, id: &str, update: &TenantUpdate) -> StoreResult<Tenant>;
+    /// Deletes a tenant and everything it owns (resources, memberships, tokens).
+    /// Returns whether it existed.
+    async fn delete_tenant(&self, id: &str) -> StoreResult<bool>;
+
+    // ---- tokens -------------------------------------------------------------
+
+    /// Stores a new token record (only its hash). Unknown tenant: 404.
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
+    /// The token with this public id, whatever its tenant (the caller checks the
+    /// tenant, the hash, expiry and revocation).
+    async fn get_token(&self, token_id: &str) -> StoreResult<Option<TokenRecord>>;
+    /// A tenant's tokens, newest first, revoked ones included.
+    async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>>;
+    /// Sets `revoked` on a tenant's token (at `at`, which may be in the future for a
+    /// grace period). Returns whether the token exists in that tenant.
+    async fn revoke_token(
+        &self,
+        tenant: &str,
+        token_id: &str,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Records last-used times in one batch (the server buffers them, so this is not
+    /// a write per request).
+    async fn touch_tokens(&self, used: &[(String, time::OffsetDateTime)]) -> StoreResult<()>;
+
+    // ---- resources ----------------------------------------------------------
+
+    /// Creates a resource with a new id. Enforces per-tenant, case-insensitive
+    /// uniqueness of `userName` (users), `displayName` (groups) and `externalId`
+    /// (per kind): a violation is 409 `uniqueness`, also when two creates race.
+    /// For groups, `members` must name existing resources of the tenant.
+    async fn create(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        new: NewResource,
+        fetch: Fetch,
+    ) -> StoreResult<StoredResource>;
+
+    /// Reads a resource; `fetch` says whether to load members / groups.
+    async fn get(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        id: &str,
+        fetch: Fetch,
+    ) -> StoreResult<Option<StoredResource>>;
+
+    /// Changes a resource atomically: reads it (without members), calls `change`, and
+    /// writes the new document and membership deltas in one transaction. If
+    /// `if_match` is given and differs from the stored version: 412. Unknown id: 404.
+    /// The version and `lastModified` move only when something actually changed.
+    async fn update(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<u64>,
+        change: UpdateFn,
+        fetch: Fetch,
+    ) -> StoreResult<StoredResource>;
+
+    /// Deletes a resource and every membership that names it. `if_match` as in
+    /// [`Store::update`]. Unknown id: 404.
+    async fn delete(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> StoreResult<()>;
+
+    /// Lists resources matching a filter, sorted and paged. The filter is compiled to
+    /// SQL; unknown attributes are `invalidFilter`. Ordering is deterministic (the
+    /// sort key, then the id), so pages neither overlap nor skip.
+    async fn list(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        registry: &SchemaRegistry,
+        query: &ListQuery<'_>,
+    ) -> StoreResult<ListPage>;
+}

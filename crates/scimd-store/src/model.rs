@@ -1,0 +1,148 @@
+//! The records a store reads and writes.
+
+use scimd_protocol::filter::Filter;
+use scimd_protocol::paging::PageRequest;
+use scimd_protocol::resource::{Document, GroupRef, Member, MemberChange, MemberRef, Meta};
+use scimd_protocol::sort::SortSpec;
+use scimd_protocol::{ResourceKind, ScimError};
+use time::OffsetDateTime;
+
+/// A tenant: one customer of the SaaS, with its own SCIM endpoint and tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// URL-safe slug, used in the SCIM URL.
+    pub id: String,
+    /// Human-readable name.
+    pub display_name: String,
+    /// When false, SCIM requests are refused with 403.
+    pub provisioning_enabled: bool,
+    /// Creation time.
+    pub created: OffsetDateTime,
+    /// Last change time.
+    pub updated: OffsetDateTime,
+}
+
+/// What is needed to create a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTenant {
+    /// URL-safe slug.
+    pub id: String,
+    /// Human-readable name.
+    pub display_name: String,
+    /// Initial provisioning switch.
+    pub provisioning_enabled: bool,
+}
+
+/// A change to a tenant; `None` fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantUpdate {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New provisioning switch.
+    pub provisioning_enabled: Option<bool>,
+}
+
+/// A bearer token as stored: never the secret, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Short public id (shown in lists, part of the token string).
+    pub id: String,
+    /// The tenant the token belongs to.
+    pub tenant_id: String,
+    /// A label chosen by the admin.
+    pub name: String,
+    /// SHA-256 of the secret part of the token.
+    pub secret_hash: Vec<u8>,
+    /// Creation time.
+    pub created: OffsetDateTime,
+    /// Last time a request used it (recorded in batches).
+    pub last_used: Option<OffsetDateTime>,
+    /// Expiry, if any.
+    pub expires: Option<OffsetDateTime>,
+    /// Revocation time, if revoked (may lie in the future during a rotation's grace period).
+    pub revoked: Option<OffsetDateTime>,
+}
+
+/// Which related data to load with a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Fetch {
+    /// For groups: load `members` (from the member table).
+    pub members: bool,
+    /// For users: load `groups` (from the member table, by member).
+    pub groups: bool,
+}
+
+impl Fetch {
+    /// Load nothing extra.
+    pub const NONE: Fetch = Fetch {
+        members: false,
+        groups: false,
+    };
+    /// Load members and groups.
+    pub const ALL: Fetch = Fetch {
+        members: true,
+        groups: true,
+    };
+}
+
+/// A resource to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewResource {
+    /// The canonical document.
+    pub document: Document,
+    /// For groups: the initial members.
+    pub members: Vec<MemberRef>,
+}
+
+/// A resource as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    /// The server-assigned id (a UUID).
+    pub id: String,
+    /// User or Group.
+    pub kind: ResourceKind,
+    /// The canonical document.
+    pub document: Document,
+    /// created, lastModified, version.
+    pub meta: Meta,
+    /// For groups, when fetched: the members, ordered by id.
+    pub members: Option<Vec<Member>>,
+    /// For users, when fetched: the groups, ordered by id.
+    pub groups: Option<Vec<GroupRef>>,
+}
+
+/// What an update writes: the new document and the membership deltas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    /// The new canonical document.
+    pub document: Document,
+    /// Membership changes, applied in order.
+    pub members: Vec<MemberChange>,
+}
+
+/// The function an update runs on the current resource, inside the transaction.
+pub type UpdateFn = Box<dyn FnOnce(&StoredResource) -> Result<Update, ScimError> + Send>;
+
+/// A list request.
+#[derive(Debug, Clone)]
+pub struct ListQuery<'a> {
+    /// The filter, if any.
+    pub filter: Option<&'a Filter>,
+    /// The sort, if any (otherwise ordered by id... see the contract).
+    pub sort: Option<&'a SortSpec>,
+    /// Which page.
+    pub page: PageRequest,
+    /// What to load for each resource.
+    pub fetch: Fetch,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    /// How many resources match the filter in all.
+    pub total_results: u64,
+    /// This page.
+    pub resources: Vec<StoredResource>,
+    /// For cursor paging: the cursor of the next page, when there is one.
+    pub next_cursor: Option<String>,
+}

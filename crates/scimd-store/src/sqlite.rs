@@ -1,0 +1,3 @@
+//! The SQLite backend.
+//!
+//! TODO(helper: store): implement.
