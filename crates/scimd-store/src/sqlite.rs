@@ -103,6 +103,23 @@ impl SqliteStore {
         &self.readers
     }
 
+    /// The query plans (`EXPLAIN QUERY PLAN` detail lines) of the two statements a
+    /// [`Store::list`] call would run: the count, then the page. For tests and for
+    /// operators checking that a filter uses an index.
+    pub async fn explain_list(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        registry: &SchemaRegistry,
+        query: &ListQuery<'_>,
+    ) -> StoreResult<(Vec<String>, Vec<String>)> {
+        let plan = resources::plan_list(tenant, kind, registry, query)?;
+        let mut conn = self.readers.acquire().await?;
+        let count = query_plan(&mut conn, &plan.count_sql, &plan.count_binds).await?;
+        let page = query_plan(&mut conn, &plan.page_sql, &plan.page_binds).await?;
+        Ok((count, page))
+    }
+
     /// Closes both pools, checkpointing the WAL.
     pub async fn close(&self) {
         self.readers.close().await;
@@ -113,6 +130,21 @@ impl SqliteStore {
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// The `EXPLAIN QUERY PLAN` detail lines of a statement.
+async fn query_plan(
+    conn: &mut sqlx::SqliteConnection,
+    sql: &str,
+    binds: &crate::sql::Binds,
+) -> StoreResult<Vec<String>> {
+    let explain = format!("EXPLAIN QUERY PLAN {sql}");
+    let rows = bind_all(sqlx::query(&explain), binds.values())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok(sqlx::Row::try_get::<String, _>(row, "detail")?))
+        .collect()
 }
 
 /// The dialect this backend compiles filters with.

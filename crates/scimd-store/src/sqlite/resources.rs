@@ -344,13 +344,25 @@ fn cursor_key(row: &SqliteRow) -> StoreResult<CursorKey> {
     })
 }
 
-pub(super) async fn list(
-    conn: &mut SqliteConnection,
+/// The statements of one list request, compiled but not yet run.
+pub(super) struct ListPlan {
+    /// `SELECT COUNT(*)` over the filter.
+    pub(super) count_sql: String,
+    pub(super) count_binds: Binds,
+    /// The page itself.
+    pub(super) page_sql: String,
+    pub(super) page_binds: Binds,
+    sort: SortKey,
+    /// For cursor paging: the page size (the statement fetches one more row).
+    cursor_page_size: Option<u64>,
+}
+
+pub(super) fn plan_list(
     tenant: &str,
     kind: ResourceKind,
     registry: &SchemaRegistry,
     query: &ListQuery<'_>,
-) -> StoreResult<ListPage> {
+) -> StoreResult<ListPlan> {
     let table = sql::table_of(kind);
     let mut binds = Binds::new();
     let tenant_ph = binds.text(tenant);
@@ -360,17 +372,11 @@ pub(super) async fn list(
             sql::compile_filter(&DIALECT, registry, kind, &tenant_ph, filter, &mut binds)?;
         condition = format!("{condition} AND {compiled}");
     }
-    let total: i64 = bind_all(
-        sqlx::query(&format!("SELECT COUNT(*) FROM {table} r WHERE {condition}")),
-        binds.values(),
-    )
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?;
+    let count_sql = format!("SELECT COUNT(*) FROM {table} r WHERE {condition}");
+    let count_binds = binds.clone();
 
-    let sort: SortKey =
-        sql::compile_sort(&DIALECT, registry, kind, &tenant_ph, query.sort, &mut binds)?;
-    let (limit, offset, page_size) = match &query.page {
+    let sort = sql::compile_sort(&DIALECT, registry, kind, &tenant_ph, query.sort, &mut binds)?;
+    let (limit, offset, cursor_page_size) = match &query.page {
         PageRequest::Index { start_index, count } => {
             // RFC 7644 §3.4.2.4: startIndex is 1-based; below 1 means 1.
             (*count, start_index.saturating_sub(1), None)
@@ -387,26 +393,48 @@ pub(super) async fn list(
     };
     let limit_ph = binds.push(sql::Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
     let offset_ph = binds.push(sql::Bind::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-    let statement = format!(
+    let page_sql = format!(
         "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key FROM {table} r WHERE {condition} \
          ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
         expr = sort.expr,
         order = sort.order_by(),
     );
-    let rows = bind_all(sqlx::query(&statement), binds.values())
+    Ok(ListPlan {
+        count_sql,
+        count_binds,
+        page_sql,
+        page_binds: binds,
+        sort,
+        cursor_page_size,
+    })
+}
+
+pub(super) async fn list(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    kind: ResourceKind,
+    registry: &SchemaRegistry,
+    query: &ListQuery<'_>,
+) -> StoreResult<ListPage> {
+    let plan = plan_list(tenant, kind, registry, query)?;
+    let total: i64 = bind_all(sqlx::query(&plan.count_sql), plan.count_binds.values())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let rows = bind_all(sqlx::query(&plan.page_sql), plan.page_binds.values())
         .fetch_all(&mut *conn)
         .await?;
 
     let mut next_cursor = None;
     let mut kept = rows.as_slice();
-    if let Some(size) = page_size {
+    if let Some(size) = plan.cursor_page_size {
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         if rows.len() > size {
             kept = rows.get(..size).unwrap_or_default();
             if let Some(last) = kept.last() {
                 next_cursor = Some(
                     Cursor {
-                        signature: sort.signature.clone(),
+                        signature: plan.sort.signature.clone(),
                         key: cursor_key(last)?,
                         id: last.try_get("id")?,
                     }
