@@ -124,9 +124,11 @@ mod tests {
 
     #[test]
     fn user_columns_are_folded() {
-        let d = doc(json!({"userName": "Bob@X.com", "externalId": "E1", "active": true,
+        let d = doc(
+            json!({"userName": "Bob@X.com", "externalId": "E1", "active": true,
             "emails": [{"type": "Work", "value": "B@X.com", "primary": true}, {"value": "b2@x.com"}],
-            "name": {"givenName": "Bob"}}));
+            "name": {"givenName": "Bob"}}),
+        );
         let c = derive(ResourceKind::User, &d).unwrap();
         assert_eq!(c.name.norm, "bob@x.com");
         assert_eq!(c.name.raw, "Bob@X.com");

@@ -16,7 +16,7 @@ use scimd_protocol::paging::PageRequest;
 use scimd_protocol::path::AttrPath;
 use scimd_protocol::resource::{Document, MemberChange, MemberRef};
 use scimd_protocol::sort::{SortOrder, SortSpec};
-use scimd_protocol::{ResourceKind, ScimType, SchemaRegistry};
+use scimd_protocol::{ResourceKind, SchemaRegistry, ScimType};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime};
@@ -225,8 +225,20 @@ fn user_name(r: &StoredResource) -> String {
 }
 
 /// The userNames matching a filter.
-async fn matching(store: &dyn Store, t: &str, filter: &Filter) -> Result<BTreeSet<String>, StoreError> {
-    let page = list(store, t, ResourceKind::User, Some(filter), None, all_pages()).await?;
+async fn matching(
+    store: &dyn Store,
+    t: &str,
+    filter: &Filter,
+) -> Result<BTreeSet<String>, StoreError> {
+    let page = list(
+        store,
+        t,
+        ResourceKind::User,
+        Some(filter),
+        None,
+        all_pages(),
+    )
+    .await?;
     if page.total_results != page.resources.len() as u64 {
         return Err(StoreError::Database(format!(
             "totalResults {} but {} resources",
@@ -253,7 +265,10 @@ pub async fn tenants(store: &dyn Store) -> CheckResult {
         Some(ScimType::Uniqueness),
         "duplicate tenant",
     )?;
-    let got = store.get_tenant("tenants-a").await?.ok_or("tenant missing")?;
+    let got = store
+        .get_tenant("tenants-a")
+        .await?
+        .ok_or("tenant missing")?;
     assert_eq!(got.display_name, "Tenant tenants-a");
     assert!(got.provisioning_enabled);
     let ids: Vec<String> = store
@@ -278,7 +293,9 @@ pub async fn tenants(store: &dyn Store) -> CheckResult {
     assert!(!updated.provisioning_enabled);
     assert_eq!(store.get_tenant("tenants-a").await?, Some(updated));
     expect_scim(
-        store.update_tenant("tenants-none", &TenantUpdate::default()).await,
+        store
+            .update_tenant("tenants-none", &TenantUpdate::default())
+            .await,
         404,
         None,
         "update unknown tenant",
@@ -289,11 +306,25 @@ pub async fn tenants(store: &dyn Store) -> CheckResult {
     assert!(store.delete_tenant("tenants-a").await?);
     assert!(!store.delete_tenant("tenants-a").await?);
     assert!(store.get_tenant("tenants-a").await?.is_none());
-    assert!(store.get("tenants-a", ResourceKind::User, &u.id, Fetch::NONE).await?.is_none());
-    assert!(store.get("tenants-a", ResourceKind::Group, &g.id, Fetch::NONE).await?.is_none());
+    assert!(store
+        .get("tenants-a", ResourceKind::User, &u.id, Fetch::NONE)
+        .await?
+        .is_none());
+    assert!(store
+        .get("tenants-a", ResourceKind::Group, &g.id, Fetch::NONE)
+        .await?
+        .is_none());
     // The id is free again, and the new tenant starts empty.
     tenant(store, "tenants-a").await?;
-    let page = list(store, "tenants-a", ResourceKind::User, None, None, all_pages()).await?;
+    let page = list(
+        store,
+        "tenants-a",
+        ResourceKind::User,
+        None,
+        None,
+        all_pages(),
+    )
+    .await?;
     assert_eq!(page.total_results, 0);
     expect_scim(
         user(store, "tenants-none", json!({"userName": "x"})).await,
@@ -323,9 +354,13 @@ pub async fn tokens(store: &dyn Store) -> CheckResult {
     let second = record("tok2", "tokens-a", base + Duration::hours(1));
     store.insert_token(&first).await?;
     store.insert_token(&second).await?;
-    store.insert_token(&record("tok3", "tokens-b", base)).await?;
+    store
+        .insert_token(&record("tok3", "tokens-b", base))
+        .await?;
     expect_scim(
-        store.insert_token(&record("tok4", "tokens-none", base)).await,
+        store
+            .insert_token(&record("tok4", "tokens-none", base))
+            .await,
         404,
         None,
         "token for unknown tenant",
@@ -344,7 +379,11 @@ pub async fn tokens(store: &dyn Store) -> CheckResult {
     assert!(!store.revoke_token("tokens-b", "tok1", grace).await?);
     assert!(store.revoke_token("tokens-a", "tok1", grace).await?);
     assert_eq!(
-        store.get_token("tok1").await?.ok_or("token missing")?.revoked,
+        store
+            .get_token("tok1")
+            .await?
+            .ok_or("token missing")?
+            .revoked,
         Some(grace)
     );
 
@@ -355,7 +394,11 @@ pub async fn tokens(store: &dyn Store) -> CheckResult {
     // An older time does not overwrite a newer one.
     store.touch_tokens(&[("tok2".into(), base)]).await?;
     assert_eq!(
-        store.get_token("tok2").await?.ok_or("token missing")?.last_used,
+        store
+            .get_token("tok2")
+            .await?
+            .ok_or("token missing")?
+            .last_used,
         Some(later)
     );
     store.touch_tokens(&[]).await?;
@@ -383,25 +426,47 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
         .await?
         .ok_or("created user not found")?;
     assert_eq!(got, created);
-    assert!(store.get(t, ResourceKind::Group, &created.id, Fetch::NONE).await?.is_none());
+    assert!(store
+        .get(t, ResourceKind::Group, &created.id, Fetch::NONE)
+        .await?
+        .is_none());
 
     // Same document: nothing moves.
     let same = store
-        .update(t, ResourceKind::User, &created.id, None, set(created.document.clone(), vec![]), Fetch::NONE)
+        .update(
+            t,
+            ResourceKind::User,
+            &created.id,
+            None,
+            set(created.document.clone(), vec![]),
+            Fetch::NONE,
+        )
         .await?;
     assert_eq!(same.meta, created.meta);
 
     let mut changed_doc = created.document.clone();
     changed_doc.insert("active".into(), json!(false));
     let changed = store
-        .update(t, ResourceKind::User, &created.id, None, set(changed_doc.clone(), vec![]), Fetch::NONE)
+        .update(
+            t,
+            ResourceKind::User,
+            &created.id,
+            None,
+            set(changed_doc.clone(), vec![]),
+            Fetch::NONE,
+        )
         .await?;
     assert_eq!(changed.meta.version, 2);
     assert!(changed.meta.last_modified >= created.meta.last_modified);
     assert_eq!(changed.meta.created, created.meta.created);
     assert_eq!(changed.document, changed_doc);
     // A deactivated user is still found (idp-clients.md R18).
-    let inactive = matching(store, t, &cmp("active", CompareOp::Eq, Literal::Bool(false))).await?;
+    let inactive = matching(
+        store,
+        t,
+        &cmp("active", CompareOp::Eq, Literal::Bool(false)),
+    )
+    .await?;
     assert_eq!(inactive, names(&["Bob"]));
 
     // The update function sees the current resource and may refuse.
@@ -422,7 +487,14 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
     // An update that drops userName is refused, not stored.
     expect_scim(
         store
-            .update(t, ResourceKind::User, &created.id, None, set(doc(json!({"active": true})), vec![]), Fetch::NONE)
+            .update(
+                t,
+                ResourceKind::User,
+                &created.id,
+                None,
+                set(doc(json!({"active": true})), vec![]),
+                Fetch::NONE,
+            )
             .await,
         400,
         Some(ScimType::InvalidValue),
@@ -437,14 +509,26 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
 
     expect_scim(
         store
-            .update(t, ResourceKind::User, "missing", None, set(changed_doc, vec![]), Fetch::NONE)
+            .update(
+                t,
+                ResourceKind::User,
+                "missing",
+                None,
+                set(changed_doc, vec![]),
+                Fetch::NONE,
+            )
             .await,
         404,
         None,
         "update unknown",
     )?;
-    store.delete(t, ResourceKind::User, &created.id, None).await?;
-    assert!(store.get(t, ResourceKind::User, &created.id, Fetch::NONE).await?.is_none());
+    store
+        .delete(t, ResourceKind::User, &created.id, None)
+        .await?;
+    assert!(store
+        .get(t, ResourceKind::User, &created.id, Fetch::NONE)
+        .await?
+        .is_none());
     expect_scim(
         store.delete(t, ResourceKind::User, &created.id, None).await,
         404,
@@ -452,7 +536,9 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
         "delete twice",
     )?;
     // The emails index went with the user.
-    assert!(matching(store, t, &eq("emails.value", "bob@example.com")).await?.is_empty());
+    assert!(matching(store, t, &eq("emails.value", "bob@example.com"))
+        .await?
+        .is_empty());
     Ok(())
 }
 
@@ -460,10 +546,22 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
 pub async fn uniqueness(store: &dyn Store) -> CheckResult {
     let t = "unique";
     tenant(store, t).await?;
-    let first = user(store, t, json!({"userName": "Carol@Example.com", "externalId": "EXT-1"})).await?;
+    let first = user(
+        store,
+        t,
+        json!({"userName": "Carol@Example.com", "externalId": "EXT-1"}),
+    )
+    .await?;
     let conflict = |r| expect_scim(r, 409, Some(ScimType::Uniqueness), "uniqueness");
     conflict(user(store, t, json!({"userName": "carol@example.COM"})).await)?;
-    conflict(user(store, t, json!({"userName": "other", "externalId": "ext-1"})).await)?;
+    conflict(
+        user(
+            store,
+            t,
+            json!({"userName": "other", "externalId": "ext-1"}),
+        )
+        .await,
+    )?;
     let second = user(store, t, json!({"userName": "dave"})).await?;
     // Updating into a conflict is refused too, and the 409 names the attribute.
     let into_conflict = store
@@ -478,7 +576,11 @@ pub async fn uniqueness(store: &dyn Store) -> CheckResult {
         .await;
     match &into_conflict {
         Err(StoreError::Scim(e)) if e.status == 409 => {
-            assert!(e.detail.contains("userName"), "409 detail names the attribute: {}", e.detail);
+            assert!(
+                e.detail.contains("userName"),
+                "409 detail names the attribute: {}",
+                e.detail
+            );
         }
         other => return Err(format!("expected 409, got {other:?}").into()),
     }
@@ -532,14 +634,34 @@ pub async fn concurrent_creates(store: &dyn Store) -> CheckResult {
 pub async fn tenant_isolation(store: &dyn Store) -> CheckResult {
     tenant(store, "iso-a").await?;
     tenant(store, "iso-b").await?;
-    let a = user(store, "iso-a", json!({"userName": "shared", "externalId": "x"})).await?;
-    let b = user(store, "iso-b", json!({"userName": "shared", "externalId": "x"})).await?;
+    let a = user(
+        store,
+        "iso-a",
+        json!({"userName": "shared", "externalId": "x"}),
+    )
+    .await?;
+    let b = user(
+        store,
+        "iso-b",
+        json!({"userName": "shared", "externalId": "x"}),
+    )
+    .await?;
     let ga = group(store, "iso-a", "Team", vec![member(&a.id)]).await?;
     group(store, "iso-b", "Team", vec![]).await?;
-    assert!(store.get("iso-a", ResourceKind::User, &b.id, Fetch::NONE).await?.is_none());
+    assert!(store
+        .get("iso-a", ResourceKind::User, &b.id, Fetch::NONE)
+        .await?
+        .is_none());
     expect_scim(
         store
-            .update("iso-a", ResourceKind::User, &b.id, None, set(a.document.clone(), vec![]), Fetch::NONE)
+            .update(
+                "iso-a",
+                ResourceKind::User,
+                &b.id,
+                None,
+                set(a.document.clone(), vec![]),
+                Fetch::NONE,
+            )
             .await,
         404,
         None,
@@ -554,18 +676,39 @@ pub async fn tenant_isolation(store: &dyn Store) -> CheckResult {
     // A member from another tenant does not exist here.
     expect_scim(
         store
-            .update("iso-a", ResourceKind::Group, &ga.id, None, change_members(vec![MemberChange::Add(vec![member(&b.id)])]), Fetch::NONE)
+            .update(
+                "iso-a",
+                ResourceKind::Group,
+                &ga.id,
+                None,
+                change_members(vec![MemberChange::Add(vec![member(&b.id)])]),
+                Fetch::NONE,
+            )
             .await,
         400,
         Some(ScimType::InvalidValue),
         "member from another tenant",
     )?;
-    let page = list(store, "iso-a", ResourceKind::User, Some(&eq("userName", "shared")), None, all_pages()).await?;
+    let page = list(
+        store,
+        "iso-a",
+        ResourceKind::User,
+        Some(&eq("userName", "shared")),
+        None,
+        all_pages(),
+    )
+    .await?;
     assert_eq!(page.total_results, 1);
-    assert_eq!(page.resources.first().map(|r| r.id.clone()), Some(a.id.clone()));
+    assert_eq!(
+        page.resources.first().map(|r| r.id.clone()),
+        Some(a.id.clone())
+    );
     let in_group = matching(store, "iso-b", &eq("groups.value", &ga.id)).await?;
     assert!(in_group.is_empty());
-    assert!(store.get("iso-b", ResourceKind::User, &b.id, Fetch::NONE).await?.is_some());
+    assert!(store
+        .get("iso-b", ResourceKind::User, &b.id, Fetch::NONE)
+        .await?
+        .is_some());
     Ok(())
 }
 
@@ -606,69 +749,245 @@ pub async fn filters(store: &dyn Store) -> CheckResult {
     let check = |expected: &'static [&'static str]| names(expected);
     let all = check(&["ann@example.com", "ben@example.org", "Çem@example.com"]);
     let cases: Vec<(Filter, BTreeSet<String>)> = vec![
-        (eq("userName", "ANN@EXAMPLE.COM"), check(&["ann@example.com"])),
-        (eq("USERNAME", "çem@EXAMPLE.com"), check(&["Çem@example.com"])),
-        (eq("urn:ietf:params:scim:schemas:core:2.0:User:userName", "ben@example.org"), check(&["ben@example.org"])),
+        (
+            eq("userName", "ANN@EXAMPLE.COM"),
+            check(&["ann@example.com"]),
+        ),
+        (
+            eq("USERNAME", "çem@EXAMPLE.com"),
+            check(&["Çem@example.com"]),
+        ),
+        (
+            eq(
+                "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+                "ben@example.org",
+            ),
+            check(&["ben@example.org"]),
+        ),
         (eq("id", &ben.id), check(&["ben@example.org"])),
         (eq("externalId", "a-1"), check(&["ann@example.com"])),
-        (cmp("userName", CompareOp::Ne, s("ann@example.com")), check(&["ben@example.org", "Çem@example.com"])),
-        (cmp("userName", CompareOp::Sw, s("BEN")), check(&["ben@example.org"])),
-        (cmp("userName", CompareOp::Ew, s(".COM")), check(&["ann@example.com", "Çem@example.com"])),
+        (
+            cmp("userName", CompareOp::Ne, s("ann@example.com")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Sw, s("BEN")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            cmp("userName", CompareOp::Ew, s(".COM")),
+            check(&["ann@example.com", "Çem@example.com"]),
+        ),
         (cmp("userName", CompareOp::Co, s("@EXAMPLE.")), all.clone()),
-        (cmp("displayName", CompareOp::Co, s("50%_")), check(&["ben@example.org"])),
-        (cmp("displayName", CompareOp::Co, s("0%")), check(&["ben@example.org"])),
+        (
+            cmp("displayName", CompareOp::Co, s("50%_")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            cmp("displayName", CompareOp::Co, s("0%")),
+            check(&["ben@example.org"]),
+        ),
         (cmp("displayName", CompareOp::Co, s("n_a")), BTreeSet::new()),
-        (cmp("userName", CompareOp::Gt, s("ben")), check(&["ben@example.org", "Çem@example.com"])),
-        (cmp("userName", CompareOp::Ge, s("ben@example.org")), check(&["ben@example.org", "Çem@example.com"])),
-        (cmp("userName", CompareOp::Lt, s("ben")), check(&["ann@example.com"])),
-        (cmp("userName", CompareOp::Le, s("ben@example.org")), check(&["ann@example.com", "ben@example.org"])),
-        (cmp("active", CompareOp::Eq, Literal::Bool(true)), check(&["ann@example.com"])),
-        (cmp("active", CompareOp::Eq, s("False")), check(&["ben@example.org"])),
-        (cmp("active", CompareOp::Ne, Literal::Bool(true)), check(&["ben@example.org", "Çem@example.com"])),
-        (pr("displayName"), check(&["ann@example.com", "ben@example.org"])),
+        (
+            cmp("userName", CompareOp::Gt, s("ben")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Ge, s("ben@example.org")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Lt, s("ben")),
+            check(&["ann@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Le, s("ben@example.org")),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
+        (
+            cmp("active", CompareOp::Eq, Literal::Bool(true)),
+            check(&["ann@example.com"]),
+        ),
+        (
+            cmp("active", CompareOp::Eq, s("False")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            cmp("active", CompareOp::Ne, Literal::Bool(true)),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            pr("displayName"),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
         (pr("title"), check(&["ann@example.com"])),
         (pr("emails"), all.clone()),
         (pr("phoneNumbers"), check(&["ben@example.org"])),
         (pr("name"), check(&["ann@example.com"])),
-        (cmp("displayName", CompareOp::Eq, Literal::Null), check(&["Çem@example.com"])),
-        (cmp("externalId", CompareOp::Ne, Literal::Null), check(&["ann@example.com"])),
+        (
+            cmp("displayName", CompareOp::Eq, Literal::Null),
+            check(&["Çem@example.com"]),
+        ),
+        (
+            cmp("externalId", CompareOp::Ne, Literal::Null),
+            check(&["ann@example.com"]),
+        ),
         (eq("name.givenName", "ANN"), check(&["ann@example.com"])),
-        (cmp("name.familyName", CompareOp::Sw, s("arch")), check(&["ann@example.com"])),
+        (
+            cmp("name.familyName", CompareOp::Sw, s("arch")),
+            check(&["ann@example.com"]),
+        ),
         (eq("title", "engineer"), check(&["ann@example.com"])),
-        (and(pr("title"), eq("title", "Engineer")), check(&["ann@example.com"])),
+        (
+            and(pr("title"), eq("title", "Engineer")),
+            check(&["ann@example.com"]),
+        ),
         // Entra's lookups (idp-clients.md R3).
-        (eq("emails.value", "ann@example.com"), check(&["ann@example.com"])),
+        (
+            eq("emails.value", "ann@example.com"),
+            check(&["ann@example.com"]),
+        ),
         (eq("emails", "ANN@HOME.ORG"), check(&["ann@example.com"])),
-        (value_path("emails", and(eq("type", "work"), eq("value", "ann@example.com"))), check(&["ann@example.com"])),
-        (value_path("emails", eq("type", "work")), check(&["ann@example.com", "Çem@example.com"])),
-        (value_path("emails", and(eq("type", "work"), eq("value", "ann@home.org"))), BTreeSet::new()),
-        (value_path("emails", and(eq("type", "home"), cmp("value", CompareOp::Ew, s("work.org")))), check(&["ben@example.org"])),
-        (value_path("emails", cmp("primary", CompareOp::Eq, Literal::Bool(true))), check(&["ann@example.com"])),
-        (value_path("emails", not(eq("type", "work"))), check(&["ann@example.com", "ben@example.org"])),
+        (
+            value_path(
+                "emails",
+                and(eq("type", "work"), eq("value", "ann@example.com")),
+            ),
+            check(&["ann@example.com"]),
+        ),
+        (
+            value_path("emails", eq("type", "work")),
+            check(&["ann@example.com", "Çem@example.com"]),
+        ),
+        (
+            value_path(
+                "emails",
+                and(eq("type", "work"), eq("value", "ann@home.org")),
+            ),
+            BTreeSet::new(),
+        ),
+        (
+            value_path(
+                "emails",
+                and(
+                    eq("type", "home"),
+                    cmp("value", CompareOp::Ew, s("work.org")),
+                ),
+            ),
+            check(&["ben@example.org"]),
+        ),
+        (
+            value_path("emails", cmp("primary", CompareOp::Eq, Literal::Bool(true))),
+            check(&["ann@example.com"]),
+        ),
+        (
+            value_path("emails", not(eq("type", "work"))),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
         (value_path("emails", eq("display", "x")), BTreeSet::new()),
-        (value_path("phoneNumbers", eq("type", "mobile")), check(&["ben@example.org"])),
-        (value_path("addresses", eq("locality", "paris")), check(&["ann@example.com"])),
+        (
+            value_path("phoneNumbers", eq("type", "mobile")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            value_path("addresses", eq("locality", "paris")),
+            check(&["ann@example.com"]),
+        ),
         (eq("addresses.type", "work"), check(&["ann@example.com"])),
-        (eq("addresses.locality", "PARIS"), check(&["ann@example.com"])),
+        (
+            eq("addresses.locality", "PARIS"),
+            check(&["ann@example.com"]),
+        ),
         // Enterprise extension, qualified and not.
-        (eq(&format!("{enterprise}:department"), "sales"), check(&["ann@example.com"])),
+        (
+            eq(&format!("{enterprise}:department"), "sales"),
+            check(&["ann@example.com"]),
+        ),
         (eq("department", "R&D"), check(&["ben@example.org"])),
-        (eq(&format!("{enterprise}:manager.value"), "boss"), check(&["ann@example.com"])),
-        (value_path(&format!("{enterprise}:manager"), eq("value", "boss")), check(&["ann@example.com"])),
-        (cmp(&format!("{enterprise}:employeeNumber"), CompareOp::Eq, Literal::Number(1001.into())), check(&["ann@example.com"])),
-        (pr(&format!("{enterprise}:department")), check(&["ann@example.com", "ben@example.org"])),
+        (
+            eq(&format!("{enterprise}:manager.value"), "boss"),
+            check(&["ann@example.com"]),
+        ),
+        (
+            value_path(&format!("{enterprise}:manager"), eq("value", "boss")),
+            check(&["ann@example.com"]),
+        ),
+        (
+            cmp(
+                &format!("{enterprise}:employeeNumber"),
+                CompareOp::Eq,
+                Literal::Number(1001.into()),
+            ),
+            check(&["ann@example.com"]),
+        ),
+        (
+            pr(&format!("{enterprise}:department")),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
         // Logic.
-        (or(eq("userName", "ann@example.com"), eq("userName", "ben@example.org")), check(&["ann@example.com", "ben@example.org"])),
-        (and(cmp("userName", CompareOp::Co, s("example")), not(eq("externalId", "a-1"))), check(&["ben@example.org", "Çem@example.com"])),
-        (not(pr("title")), check(&["ben@example.org", "Çem@example.com"])),
-        (not(eq("department", "sales")), check(&["ben@example.org", "Çem@example.com"])),
-        (and(or(eq("userName", "x"), eq("active", "true")), pr("emails")), check(&["ann@example.com"])),
+        (
+            or(
+                eq("userName", "ann@example.com"),
+                eq("userName", "ben@example.org"),
+            ),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
+        (
+            and(
+                cmp("userName", CompareOp::Co, s("example")),
+                not(eq("externalId", "a-1")),
+            ),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            not(pr("title")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            not(eq("department", "sales")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            and(or(eq("userName", "x"), eq("active", "true")), pr("emails")),
+            check(&["ann@example.com"]),
+        ),
         // dateTimes on the indexed meta columns.
-        (cmp("meta.created", CompareOp::Ge, s(&timestamp_text(ann.meta.created))), all.clone()),
-        (cmp("meta.created", CompareOp::Gt, s(&timestamp_text(cem.meta.created))), BTreeSet::new()),
-        (cmp("meta.lastModified", CompareOp::Le, s(&timestamp_text(cem.meta.last_modified))), all.clone()),
-        (cmp("meta.created", CompareOp::Lt, s("2000-01-01T00:00:00+01:00")), BTreeSet::new()),
-        (cmp("meta.created", CompareOp::Gt, s("2000-01-01T00:00:00Z")), all.clone()),
+        (
+            cmp(
+                "meta.created",
+                CompareOp::Ge,
+                s(&timestamp_text(ann.meta.created)),
+            ),
+            all.clone(),
+        ),
+        (
+            cmp(
+                "meta.created",
+                CompareOp::Gt,
+                s(&timestamp_text(cem.meta.created)),
+            ),
+            BTreeSet::new(),
+        ),
+        (
+            cmp(
+                "meta.lastModified",
+                CompareOp::Le,
+                s(&timestamp_text(cem.meta.last_modified)),
+            ),
+            all.clone(),
+        ),
+        (
+            cmp(
+                "meta.created",
+                CompareOp::Lt,
+                s("2000-01-01T00:00:00+01:00"),
+            ),
+            BTreeSet::new(),
+        ),
+        (
+            cmp("meta.created", CompareOp::Gt, s("2000-01-01T00:00:00Z")),
+            all.clone(),
+        ),
         (eq("meta.resourceType", "User"), all.clone()),
     ];
     for (filter, expected) in cases {
@@ -676,7 +995,10 @@ pub async fn filters(store: &dyn Store) -> CheckResult {
         assert_eq!(got, expected, "filter {filter:?}");
     }
     // Exact instants compare as instants, whatever the literal's offset.
-    let at = ben.meta.created.to_offset(time::UtcOffset::from_hms(2, 0, 0)?);
+    let at = ben
+        .meta
+        .created
+        .to_offset(time::UtcOffset::from_hms(2, 0, 0)?);
     let exact = matching(store, t, &eq("meta.created", &timestamp_text(at))).await?;
     assert!(exact.contains("ben@example.org"));
     Ok(())
@@ -709,12 +1031,38 @@ pub async fn filter_errors(store: &dyn Store) -> CheckResult {
         eq("emails.nothing", "x"),
     ];
     for filter in bad {
-        let result = list(store, t, ResourceKind::User, Some(&filter), None, all_pages()).await;
-        expect_scim(result, 400, Some(ScimType::InvalidFilter), &format!("{filter:?}"))?;
+        let result = list(
+            store,
+            t,
+            ResourceKind::User,
+            Some(&filter),
+            None,
+            all_pages(),
+        )
+        .await;
+        expect_scim(
+            result,
+            400,
+            Some(ScimType::InvalidFilter),
+            &format!("{filter:?}"),
+        )?;
     }
     // Group attributes are not user attributes.
-    let result = list(store, t, ResourceKind::Group, Some(&eq("userName", "u")), None, all_pages()).await;
-    expect_scim(result, 400, Some(ScimType::InvalidFilter), "userName on groups")?;
+    let result = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&eq("userName", "u")),
+        None,
+        all_pages(),
+    )
+    .await;
+    expect_scim(
+        result,
+        400,
+        Some(ScimType::InvalidFilter),
+        "userName on groups",
+    )?;
     Ok(())
 }
 
@@ -771,15 +1119,41 @@ pub async fn sorting_and_index_paging(store: &dyn Store) -> CheckResult {
                 .resources
                 .iter()
                 .position(|r| !r.document.contains_key("displayName"));
-            let expected = if order == SortOrder::Ascending { Some(15) } else { Some(0) };
+            let expected = if order == SortOrder::Ascending {
+                Some(15)
+            } else {
+                Some(0)
+            };
             assert_eq!(first_missing, expected);
         }
     }
     // Past the end: an empty page with the right total.
-    let past = list(store, t, ResourceKind::User, None, None, PageRequest::Index { start_index: 100, count: 10 }).await?;
+    let past = list(
+        store,
+        t,
+        ResourceKind::User,
+        None,
+        None,
+        PageRequest::Index {
+            start_index: 100,
+            count: 10,
+        },
+    )
+    .await?;
     assert_eq!(past.total_results, 23);
     assert!(past.resources.is_empty());
-    let zero = list(store, t, ResourceKind::User, None, None, PageRequest::Index { start_index: 0, count: 0 }).await?;
+    let zero = list(
+        store,
+        t,
+        ResourceKind::User,
+        None,
+        None,
+        PageRequest::Index {
+            start_index: 0,
+            count: 0,
+        },
+    )
+    .await?;
     assert_eq!(zero.total_results, 23);
     assert!(zero.resources.is_empty());
     Ok(())
@@ -794,7 +1168,15 @@ async fn page_through(
     let mut ids = Vec::new();
     let mut start_index = 1;
     loop {
-        let page = list(store, t, ResourceKind::User, None, sort, PageRequest::Index { start_index, count }).await?;
+        let page = list(
+            store,
+            t,
+            ResourceKind::User,
+            None,
+            sort,
+            PageRequest::Index { start_index, count },
+        )
+        .await?;
         if page.resources.is_empty() {
             return Ok(ids);
         }
@@ -818,14 +1200,34 @@ pub async fn cursor_paging(store: &dyn Store) -> CheckResult {
     let filter = cmp("userName", CompareOp::Sw, s("c"));
     for sort in [
         None,
-        Some(SortSpec { path: path("userName"), order: SortOrder::Descending }),
-        Some(SortSpec { path: path("title"), order: SortOrder::Ascending }),
-        Some(SortSpec { path: path("title"), order: SortOrder::Descending }),
+        Some(SortSpec {
+            path: path("userName"),
+            order: SortOrder::Descending,
+        }),
+        Some(SortSpec {
+            path: path("title"),
+            order: SortOrder::Ascending,
+        }),
+        Some(SortSpec {
+            path: path("title"),
+            order: SortOrder::Descending,
+        }),
     ] {
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let page = list(store, t, ResourceKind::User, Some(&filter), sort.as_ref(), PageRequest::Cursor { cursor: cursor.clone(), count: 3 }).await?;
+            let page = list(
+                store,
+                t,
+                ResourceKind::User,
+                Some(&filter),
+                sort.as_ref(),
+                PageRequest::Cursor {
+                    cursor: cursor.clone(),
+                    count: 3,
+                },
+            )
+            .await?;
             assert_eq!(page.total_results, 11);
             assert!(page.resources.len() <= 3);
             seen.extend(page.resources.iter().map(|r| r.id.clone()));
@@ -834,22 +1236,66 @@ pub async fn cursor_paging(store: &dyn Store) -> CheckResult {
                 None => break,
             }
         }
-        let everything = list(store, t, ResourceKind::User, Some(&filter), sort.as_ref(), all_pages()).await?;
+        let everything = list(
+            store,
+            t,
+            ResourceKind::User,
+            Some(&filter),
+            sort.as_ref(),
+            all_pages(),
+        )
+        .await?;
         let expected: Vec<String> = everything.resources.iter().map(|r| r.id.clone()).collect();
         assert_eq!(seen, expected, "cursor pages for {sort:?}");
     }
-    let first = list(store, t, ResourceKind::User, None, None, PageRequest::Cursor { cursor: None, count: 2 }).await?;
+    let first = list(
+        store,
+        t,
+        ResourceKind::User,
+        None,
+        None,
+        PageRequest::Cursor {
+            cursor: None,
+            count: 2,
+        },
+    )
+    .await?;
     let issued = first.next_cursor.ok_or("a next cursor")?;
-    let other_sort = SortSpec { path: path("userName"), order: SortOrder::Ascending };
+    let other_sort = SortSpec {
+        path: path("userName"),
+        order: SortOrder::Ascending,
+    };
     expect_scim(
-        list(store, t, ResourceKind::User, None, Some(&other_sort), PageRequest::Cursor { cursor: Some(issued), count: 2 }).await,
+        list(
+            store,
+            t,
+            ResourceKind::User,
+            None,
+            Some(&other_sort),
+            PageRequest::Cursor {
+                cursor: Some(issued),
+                count: 2,
+            },
+        )
+        .await,
         400,
         Some(ScimType::InvalidCursor),
         "cursor of another sort",
     )?;
     for garbage in ["", "not a cursor", "eyJ4Ijox", "%%%"] {
         expect_scim(
-            list(store, t, ResourceKind::User, None, None, PageRequest::Cursor { cursor: Some(garbage.into()), count: 2 }).await,
+            list(
+                store,
+                t,
+                ResourceKind::User,
+                None,
+                None,
+                PageRequest::Cursor {
+                    cursor: Some(garbage.into()),
+                    count: 2,
+                },
+            )
+            .await,
             400,
             Some(ScimType::InvalidCursor),
             "garbage cursor",
@@ -874,12 +1320,20 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
 pub async fn memberships(store: &dyn Store) -> CheckResult {
     let t = "members";
     tenant(store, t).await?;
-    let u1 = user(store, t, json!({"userName": "m1", "displayName": "Member One"})).await?;
+    let u1 = user(
+        store,
+        t,
+        json!({"userName": "m1", "displayName": "Member One"}),
+    )
+    .await?;
     let u2 = user(store, t, json!({"userName": "m2"})).await?;
     let u3 = user(store, t, json!({"userName": "m3"})).await?;
     let inner = group(store, t, "Inner", vec![]).await?;
     let g = group(store, t, "Outer", vec![member(&u1.id), member(&inner.id)]).await?;
-    assert_eq!(member_ids(&g), sorted(vec![u1.id.clone(), inner.id.clone()]));
+    assert_eq!(
+        member_ids(&g),
+        sorted(vec![u1.id.clone(), inner.id.clone()])
+    );
     let shown = g.members.clone().unwrap_or_default();
     for m in &shown {
         if m.value == u1.id {
@@ -892,30 +1346,66 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
     }
 
     let update = |changes: Vec<MemberChange>| {
-        store.update(t, ResourceKind::Group, &g.id, None, change_members(changes), Fetch::ALL)
+        store.update(
+            t,
+            ResourceKind::Group,
+            &g.id,
+            None,
+            change_members(changes),
+            Fetch::ALL,
+        )
     };
     // Re-adding a member is a no-op: no version bump.
     let same = update(vec![MemberChange::Add(vec![member(&u1.id)])]).await?;
     assert_eq!(same.meta.version, g.meta.version);
-    let added = update(vec![MemberChange::Add(vec![member(&u2.id), member(&u2.id)])]).await?;
+    let added = update(vec![MemberChange::Add(vec![
+        member(&u2.id),
+        member(&u2.id),
+    ])])
+    .await?;
     assert_eq!(added.meta.version, g.meta.version + 1);
-    assert_eq!(member_ids(&added), sorted(vec![u1.id.clone(), u2.id.clone(), inner.id.clone()]));
+    assert_eq!(
+        member_ids(&added),
+        sorted(vec![u1.id.clone(), u2.id.clone(), inner.id.clone()])
+    );
     let u2_display = added
         .members
         .as_ref()
         .and_then(|m| m.iter().find(|m| m.value == u2.id))
         .and_then(|m| m.display.clone());
-    assert_eq!(u2_display.as_deref(), Some("m2"), "display falls back to userName");
+    assert_eq!(
+        u2_display.as_deref(),
+        Some("m2"),
+        "display falls back to userName"
+    );
 
-    let removed = update(vec![MemberChange::Remove(vec![u1.id.clone(), "not-a-member".into()])]).await?;
-    assert_eq!(member_ids(&removed), sorted(vec![u2.id.clone(), inner.id.clone()]));
+    let removed = update(vec![MemberChange::Remove(vec![
+        u1.id.clone(),
+        "not-a-member".into(),
+    ])])
+    .await?;
+    assert_eq!(
+        member_ids(&removed),
+        sorted(vec![u2.id.clone(), inner.id.clone()])
+    );
     assert_eq!(removed.meta.version, added.meta.version + 1);
     let nothing = update(vec![MemberChange::Remove(vec![u1.id.clone()])]).await?;
     assert_eq!(nothing.meta.version, removed.meta.version);
 
-    let replaced = update(vec![MemberChange::ReplaceAll(vec![member(&u3.id), member(&u2.id)])]).await?;
-    assert_eq!(member_ids(&replaced), sorted(vec![u2.id.clone(), u3.id.clone()]));
-    let same_again = update(vec![MemberChange::ReplaceAll(vec![member(&u2.id), member(&u3.id)])]).await?;
+    let replaced = update(vec![MemberChange::ReplaceAll(vec![
+        member(&u3.id),
+        member(&u2.id),
+    ])])
+    .await?;
+    assert_eq!(
+        member_ids(&replaced),
+        sorted(vec![u2.id.clone(), u3.id.clone()])
+    );
+    let same_again = update(vec![MemberChange::ReplaceAll(vec![
+        member(&u2.id),
+        member(&u3.id),
+    ])])
+    .await?;
     assert_eq!(same_again.meta.version, replaced.meta.version);
 
     // `groups` of a user, and the filters on memberships.
@@ -926,20 +1416,66 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
     let groups = of_u3.groups.clone().unwrap_or_default();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups.first().map(|g| g.value.clone()), Some(g.id.clone()));
-    assert_eq!(groups.first().and_then(|g| g.display.clone()).as_deref(), Some("Outer"));
-    assert_eq!(matching(store, t, &eq("groups.value", &g.id)).await?, names(&["m2", "m3"]));
-    assert_eq!(matching(store, t, &value_path("groups", eq("display", "OUTER"))).await?, names(&["m2", "m3"]));
-    let with_u3 = list(store, t, ResourceKind::Group, Some(&eq("members.value", &u3.id)), None, all_pages()).await?;
-    assert_eq!(with_u3.resources.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), vec![g.id.clone()]);
-    let with_u3 = list(store, t, ResourceKind::Group, Some(&value_path("members", eq("value", &u3.id.to_uppercase()))), None, all_pages()).await?;
+    assert_eq!(
+        groups.first().and_then(|g| g.display.clone()).as_deref(),
+        Some("Outer")
+    );
+    assert_eq!(
+        matching(store, t, &eq("groups.value", &g.id)).await?,
+        names(&["m2", "m3"])
+    );
+    assert_eq!(
+        matching(store, t, &value_path("groups", eq("display", "OUTER"))).await?,
+        names(&["m2", "m3"])
+    );
+    let with_u3 = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&eq("members.value", &u3.id)),
+        None,
+        all_pages(),
+    )
+    .await?;
+    assert_eq!(
+        with_u3
+            .resources
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>(),
+        vec![g.id.clone()]
+    );
+    let with_u3 = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&value_path("members", eq("value", &u3.id.to_uppercase()))),
+        None,
+        all_pages(),
+    )
+    .await?;
     assert_eq!(with_u3.total_results, 1);
-    let nonempty = list(store, t, ResourceKind::Group, Some(&pr("members")), None, all_pages()).await?;
+    let nonempty = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&pr("members")),
+        None,
+        all_pages(),
+    )
+    .await?;
     assert_eq!(nonempty.total_results, 1);
 
     // Fetch::NONE leaves members and groups out.
-    let bare = store.get(t, ResourceKind::Group, &g.id, Fetch::NONE).await?.ok_or("group missing")?;
+    let bare = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::NONE)
+        .await?
+        .ok_or("group missing")?;
     assert!(bare.members.is_none());
-    let bare_user = store.get(t, ResourceKind::User, &u3.id, Fetch::NONE).await?.ok_or("user missing")?;
+    let bare_user = store
+        .get(t, ResourceKind::User, &u3.id, Fetch::NONE)
+        .await?
+        .ok_or("user missing")?;
     assert!(bare_user.groups.is_none());
 
     let emptied = update(vec![MemberChange::RemoveAll]).await?;
@@ -966,13 +1502,27 @@ pub async fn member_validation(store: &dyn Store) -> CheckResult {
     let g = group(store, t, "G", vec![]).await?;
     let result = group(store, t, "H", vec![member("does-not-exist")]).await;
     match &result {
-        Err(StoreError::Scim(e)) if e.status == 400 && e.scim_type == Some(ScimType::InvalidValue) => {
-            assert!(e.detail.contains("does-not-exist"), "error names the id: {}", e.detail);
+        Err(StoreError::Scim(e))
+            if e.status == 400 && e.scim_type == Some(ScimType::InvalidValue) =>
+        {
+            assert!(
+                e.detail.contains("does-not-exist"),
+                "error names the id: {}",
+                e.detail
+            );
         }
         other => return Err(format!("expected invalidValue, got {other:?}").into()),
     }
     // Nothing of the failed create remains.
-    let none = list(store, t, ResourceKind::Group, Some(&eq("displayName", "H")), None, all_pages()).await?;
+    let none = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&eq("displayName", "H")),
+        None,
+        all_pages(),
+    )
+    .await?;
     assert_eq!(none.total_results, 0);
     let wrong_type = MemberRef {
         value: u.id.clone(),
@@ -980,7 +1530,14 @@ pub async fn member_validation(store: &dyn Store) -> CheckResult {
     };
     expect_scim(
         store
-            .update(t, ResourceKind::Group, &g.id, None, change_members(vec![MemberChange::Add(vec![wrong_type])]), Fetch::NONE)
+            .update(
+                t,
+                ResourceKind::Group,
+                &g.id,
+                None,
+                change_members(vec![MemberChange::Add(vec![wrong_type])]),
+                Fetch::NONE,
+            )
             .await,
         400,
         Some(ScimType::InvalidValue),
@@ -988,13 +1545,23 @@ pub async fn member_validation(store: &dyn Store) -> CheckResult {
     )?;
     expect_scim(
         store
-            .update(t, ResourceKind::Group, &g.id, None, change_members(vec![MemberChange::Add(vec![member(&g.id)])]), Fetch::NONE)
+            .update(
+                t,
+                ResourceKind::Group,
+                &g.id,
+                None,
+                change_members(vec![MemberChange::Add(vec![member(&g.id)])]),
+                Fetch::NONE,
+            )
             .await,
         400,
         Some(ScimType::InvalidValue),
         "group in itself",
     )?;
-    let unchanged = store.get(t, ResourceKind::Group, &g.id, Fetch::ALL).await?.ok_or("group missing")?;
+    let unchanged = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::ALL)
+        .await?
+        .ok_or("group missing")?;
     assert_eq!(unchanged.members, Some(vec![]));
     assert_eq!(unchanged.meta.version, g.meta.version);
     Ok(())
@@ -1007,16 +1574,37 @@ pub async fn delete_removes_memberships(store: &dyn Store) -> CheckResult {
     let u = user(store, t, json!({"userName": "gone"})).await?;
     let keep = user(store, t, json!({"userName": "kept"})).await?;
     let sub = group(store, t, "Sub", vec![member(&u.id)]).await?;
-    let g = group(store, t, "Main", vec![member(&u.id), member(&keep.id), member(&sub.id)]).await?;
+    let g = group(
+        store,
+        t,
+        "Main",
+        vec![member(&u.id), member(&keep.id), member(&sub.id)],
+    )
+    .await?;
     store.delete(t, ResourceKind::User, &u.id, None).await?;
-    let after = store.get(t, ResourceKind::Group, &g.id, Fetch::ALL).await?.ok_or("group missing")?;
-    assert_eq!(member_ids(&after), sorted(vec![keep.id.clone(), sub.id.clone()]));
-    assert!(after.meta.version > g.meta.version, "losing a member changes the group's version");
+    let after = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::ALL)
+        .await?
+        .ok_or("group missing")?;
+    assert_eq!(
+        member_ids(&after),
+        sorted(vec![keep.id.clone(), sub.id.clone()])
+    );
+    assert!(
+        after.meta.version > g.meta.version,
+        "losing a member changes the group's version"
+    );
     store.delete(t, ResourceKind::Group, &sub.id, None).await?;
-    let after = store.get(t, ResourceKind::Group, &g.id, Fetch::ALL).await?.ok_or("group missing")?;
+    let after = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::ALL)
+        .await?
+        .ok_or("group missing")?;
     assert_eq!(member_ids(&after), vec![keep.id.clone()]);
     store.delete(t, ResourceKind::Group, &g.id, None).await?;
-    let kept = store.get(t, ResourceKind::User, &keep.id, Fetch::ALL).await?.ok_or("user missing")?;
+    let kept = store
+        .get(t, ResourceKind::User, &keep.id, Fetch::ALL)
+        .await?
+        .ok_or("user missing")?;
     assert_eq!(kept.groups, Some(vec![]));
     // The id can be re-added elsewhere without ghosts of the old rows.
     let fresh = group(store, t, "Main", vec![member(&keep.id)]).await?;
@@ -1033,14 +1621,28 @@ pub async fn if_match(store: &dyn Store) -> CheckResult {
     next.insert("title".into(), json!("Boss"));
     expect_scim(
         store
-            .update(t, ResourceKind::User, &u.id, Some(7), set(next.clone(), vec![]), Fetch::NONE)
+            .update(
+                t,
+                ResourceKind::User,
+                &u.id,
+                Some(7),
+                set(next.clone(), vec![]),
+                Fetch::NONE,
+            )
             .await,
         412,
         None,
         "stale update",
     )?;
     let updated = store
-        .update(t, ResourceKind::User, &u.id, Some(1), set(next, vec![]), Fetch::NONE)
+        .update(
+            t,
+            ResourceKind::User,
+            &u.id,
+            Some(1),
+            set(next, vec![]),
+            Fetch::NONE,
+        )
         .await?;
     assert_eq!(updated.meta.version, 2);
     expect_scim(
@@ -1049,7 +1651,10 @@ pub async fn if_match(store: &dyn Store) -> CheckResult {
         None,
         "stale delete",
     )?;
-    assert!(store.get(t, ResourceKind::User, &u.id, Fetch::NONE).await?.is_some());
+    assert!(store
+        .get(t, ResourceKind::User, &u.id, Fetch::NONE)
+        .await?
+        .is_some());
     store.delete(t, ResourceKind::User, &u.id, Some(2)).await?;
     Ok(())
 }

@@ -20,7 +20,7 @@ use crate::{
     StoredResource, Tenant, TenantUpdate, TokenRecord, UpdateFn,
 };
 use async_trait::async_trait;
-use scimd_protocol::{ResourceKind, ScimError, SchemaRegistry};
+use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,

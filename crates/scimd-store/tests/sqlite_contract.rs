@@ -15,7 +15,9 @@ use tempfile::TempDir;
 
 async fn fresh() -> (TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("scimd.db")).await.unwrap();
+    let store = SqliteStore::open(&dir.path().join("scimd.db"))
+        .await
+        .unwrap();
     (dir, store)
 }
 
@@ -134,7 +136,10 @@ async fn seeded() -> (TempDir, SqliteStore) {
             .await
             .unwrap();
     }
-    sqlx::query("ANALYZE").execute(store.writer_pool()).await.unwrap();
+    sqlx::query("ANALYZE")
+        .execute(store.writer_pool())
+        .await
+        .unwrap();
     (dir, store)
 }
 
@@ -180,9 +185,18 @@ async fn entra_lookups_use_indexes() {
         .await
         .unwrap();
     let user_cases = [
-        (cmp("userName", CompareOp::Eq, "U7"), "users_user_name_norm_uq"),
-        (cmp("userName", CompareOp::Sw, "u1"), "users_user_name_norm_uq"),
-        (cmp("externalId", CompareOp::Eq, "E7"), "users_external_id_norm_uq"),
+        (
+            cmp("userName", CompareOp::Eq, "U7"),
+            "users_user_name_norm_uq",
+        ),
+        (
+            cmp("userName", CompareOp::Sw, "u1"),
+            "users_user_name_norm_uq",
+        ),
+        (
+            cmp("externalId", CompareOp::Eq, "E7"),
+            "users_external_id_norm_uq",
+        ),
         (cmp("id", CompareOp::Eq, &id), "(tenant_id=? AND id=?)"),
         (
             value_path(
@@ -194,13 +208,21 @@ async fn entra_lookups_use_indexes() {
             ),
             "user_values_value",
         ),
-        (cmp("emails.value", CompareOp::Eq, "u7@x.com"), "user_values_value"),
+        (
+            cmp("emails.value", CompareOp::Eq, "u7@x.com"),
+            "user_values_value",
+        ),
     ];
     for (filter, index) in user_cases {
         let plan = plans(&store, ResourceKind::User, &filter).await;
         assert_indexed(&plan, "SCAN r", index);
     }
-    let plan = plans(&store, ResourceKind::Group, &cmp("displayName", CompareOp::Eq, "G")).await;
+    let plan = plans(
+        &store,
+        ResourceKind::Group,
+        &cmp("displayName", CompareOp::Eq, "G"),
+    )
+    .await;
     assert_indexed(&plan, "SCAN r", "groups_display_name_norm_uq");
 }
 
@@ -212,7 +234,10 @@ async fn one_member_change_in_a_huge_group_touches_one_row() {
             "t",
             ResourceKind::Group,
             NewResource {
-                document: json!({"displayName": "Everyone"}).as_object().unwrap().clone(),
+                document: json!({"displayName": "Everyone"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
                 members: vec![],
             },
             Fetch::NONE,

@@ -129,7 +129,10 @@ mod tests {
     #[test]
     fn json_paths_quote_every_key() {
         let p = SqliteDialect
-            .json_path(&["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "department"])
+            .json_path(&[
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                "department",
+            ])
             .unwrap();
         assert_eq!(
             p,

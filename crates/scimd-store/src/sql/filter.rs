@@ -26,7 +26,7 @@ use crate::timestamp;
 use scimd_protocol::filter::{CompareOp, Filter, Literal};
 use scimd_protocol::path::AttrPath;
 use scimd_protocol::schema::{AttrLocation, Attribute, AttributeType, Returned};
-use scimd_protocol::{ResourceKind, ScimError, SchemaRegistry};
+use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
 
 type Result<T> = std::result::Result<T, ScimError>;
 
@@ -171,7 +171,9 @@ impl Compiler<'_, '_> {
                 "attribute '{path}' cannot be filtered on"
             )));
         }
-        if let Some(operand) = self.column_operand(resolved.location, resolved.attr, resolved.sub, path)? {
+        if let Some(operand) =
+            self.column_operand(resolved.location, resolved.attr, resolved.sub, path)?
+        {
             return self.apply(&operand, comparison);
         }
         let attr = resolved.attr;
@@ -198,7 +200,11 @@ impl Compiler<'_, '_> {
                     )))
                 }
             };
-            return self.wrap(&elements, &condition, comparison.is_none() && resolved.sub.is_none());
+            return self.wrap(
+                &elements,
+                &condition,
+                comparison.is_none() && resolved.sub.is_none(),
+            );
         }
         // A single-valued attribute in the JSON document.
         let keys = json_keys(resolved.location, attr, resolved.sub);
@@ -388,10 +394,7 @@ impl Compiler<'_, '_> {
             });
         }
         let sub = parent.sub_attribute(sub_name).ok_or_else(|| {
-            ScimError::invalid_filter(format!(
-                "unknown attribute '{}.{sub_name}'",
-                parent.name
-            ))
+            ScimError::invalid_filter(format!("unknown attribute '{}.{sub_name}'", parent.name))
         })?;
         let operand = match elements {
             Elements::UserValues { .. } => match sub.name.as_str() {
@@ -434,7 +437,9 @@ impl Compiler<'_, '_> {
                 _ => return Err(not_filterable()),
             },
             Elements::JsonArray { .. } => {
-                let path_ph = self.binds.text(self.dialect.json_path(&[sub.name.as_str()])?);
+                let path_ph = self
+                    .binds
+                    .text(self.dialect.json_path(&[sub.name.as_str()])?);
                 Operand {
                     expr: self.dialect.element_field("e", &path_ph),
                     kind: text_kind(sub, Fold::SqlLower),
@@ -501,7 +506,11 @@ impl Compiler<'_, '_> {
     // ---- comparisons --------------------------------------------------------
 
     /// `operand pr` (None) or `operand op literal`.
-    fn apply(&mut self, operand: &Operand, comparison: Option<(CompareOp, &Literal)>) -> Result<String> {
+    fn apply(
+        &mut self,
+        operand: &Operand,
+        comparison: Option<(CompareOp, &Literal)>,
+    ) -> Result<String> {
         let Some((op, literal)) = comparison else {
             return Ok(self.present(operand));
         };
@@ -597,7 +606,12 @@ impl Compiler<'_, '_> {
         Ok(sql)
     }
 
-    fn compare_datetime(&mut self, operand: &Operand, op: CompareOp, literal: &Literal) -> Result<String> {
+    fn compare_datetime(
+        &mut self,
+        operand: &Operand,
+        op: CompareOp,
+        literal: &Literal,
+    ) -> Result<String> {
         let Literal::String(text) = literal else {
             return Err(ScimError::invalid_filter(
                 "a dateTime attribute compares with a quoted dateTime such as \"2024-01-01T00:00:00Z\"",
@@ -627,7 +641,12 @@ impl Compiler<'_, '_> {
         })
     }
 
-    fn compare_bool(&mut self, operand: &Operand, op: CompareOp, literal: &Literal) -> Result<String> {
+    fn compare_bool(
+        &mut self,
+        operand: &Operand,
+        op: CompareOp,
+        literal: &Literal,
+    ) -> Result<String> {
         let value = match literal {
             Literal::Bool(b) => *b,
             // Identity providers send booleans as strings (idp-clients.md R6).
@@ -653,13 +672,20 @@ impl Compiler<'_, '_> {
         }
     }
 
-    fn compare_number(&mut self, operand: &Operand, op: CompareOp, literal: &Literal) -> Result<String> {
+    fn compare_number(
+        &mut self,
+        operand: &Operand,
+        op: CompareOp,
+        literal: &Literal,
+    ) -> Result<String> {
         let bind = match literal {
             Literal::Number(n) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => Bind::Int(i),
                 (None, Some(f)) => Bind::Real(f),
                 (None, None) => {
-                    return Err(ScimError::invalid_filter(format!("number {n} is out of range")))
+                    return Err(ScimError::invalid_filter(format!(
+                        "number {n} is out of range"
+                    )))
                 }
             },
             _ => {

@@ -11,7 +11,7 @@ use super::cursor::{Cursor, CursorKey};
 use super::{Bind, Binds, Dialect};
 use scimd_protocol::schema::{AttrLocation, AttributeType};
 use scimd_protocol::sort::{SortOrder, SortSpec};
-use scimd_protocol::{ResourceKind, ScimError, SchemaRegistry};
+use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
 
 /// A compiled ordering.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,9 +71,7 @@ pub fn compile_sort(
         (AttrLocation::Common, _, "id", None) => column("r.id", false),
         (AttrLocation::Common, _, "externalId", None) => column("r.external_id_norm", true),
         (AttrLocation::Common, _, "meta", Some("created")) => column("r.created", false),
-        (AttrLocation::Common, _, "meta", Some("lastModified")) => {
-            column("r.last_modified", false)
-        }
+        (AttrLocation::Common, _, "meta", Some("lastModified")) => column("r.last_modified", false),
         (AttrLocation::Core, ResourceKind::User, "userName", None) => {
             column("r.user_name_norm", false)
         }
@@ -139,7 +137,11 @@ pub fn compile_sort(
         signature: format!(
             "{}:{}",
             shown.to_lowercase(),
-            if descending { "descending" } else { "ascending" }
+            if descending {
+                "descending"
+            } else {
+                "ascending"
+            }
         ),
     })
 }

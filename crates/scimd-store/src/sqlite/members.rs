@@ -128,13 +128,12 @@ pub(super) async fn apply(
                 }
             }
             MemberChange::RemoveAll => {
-                let done = sqlx::query(
-                    "DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2",
-                )
-                .bind(tenant)
-                .bind(group_id)
-                .execute(&mut *conn)
-                .await?;
+                let done =
+                    sqlx::query("DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2")
+                        .bind(tenant)
+                        .bind(group_id)
+                        .execute(&mut *conn)
+                        .await?;
                 changed |= done.rows_affected() > 0;
             }
             MemberChange::ReplaceAll(members) => {

@@ -36,12 +36,14 @@ pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
                 .await?;
         if applied.is_none() {
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)")
-                .bind(version)
-                .bind(*name)
-                .bind(timestamp::format(timestamp::now()))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)",
+            )
+            .bind(version)
+            .bind(*name)
+            .bind(timestamp::format(timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
     }

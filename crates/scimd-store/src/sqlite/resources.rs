@@ -10,7 +10,7 @@ use crate::{
 };
 use scimd_protocol::paging::PageRequest;
 use scimd_protocol::resource::{Document, Meta};
-use scimd_protocol::{ResourceKind, ScimError, SchemaRegistry};
+use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, TypeInfo, ValueRef};
 
@@ -199,7 +199,12 @@ pub(super) async fn create(
         .ok_or_else(|| StoreError::Database("created resource vanished".into()))
 }
 
-fn check_version(kind: ResourceKind, id: &str, stored: u64, if_match: Option<u64>) -> StoreResult<()> {
+fn check_version(
+    kind: ResourceKind,
+    id: &str,
+    stored: u64,
+    if_match: Option<u64>,
+) -> StoreResult<()> {
     match if_match {
         Some(expected) if expected != stored => Err(ScimError::precondition_failed(format!(
             "{} '{id}' is at version {stored}, not {expected} (RFC 7644 §3.14)",
@@ -229,9 +234,7 @@ pub(super) async fn update(
     let members_changed = match kind {
         ResourceKind::Group => members::apply(conn, tenant, id, &update.members).await?,
         ResourceKind::User if update.members.is_empty() => false,
-        ResourceKind::User => {
-            return Err(ScimError::invalid_value("users have no members").into())
-        }
+        ResourceKind::User => return Err(ScimError::invalid_value("users have no members").into()),
     };
     if document_changed {
         let cols = columns::derive(kind, &update.document)?;
