@@ -18,6 +18,7 @@
 
 mod ast;
 mod eval;
+mod instant;
 mod lex;
 mod parse;
 mod print;
