@@ -12,7 +12,7 @@ mod normalize;
 mod render;
 
 pub use normalize::{normalize_for_write, NormalizedResource, WriteMode};
-pub use render::{render, RenderContext};
+pub use render::{format_date_time, render, resource_location, RenderContext};
 
 use crate::schema::ResourceKind;
 use time::OffsetDateTime;
