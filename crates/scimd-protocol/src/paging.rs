@@ -51,9 +51,9 @@ impl Default for PagingLimits {
 
 /// Parses an integer query parameter; surrounding blanks are tolerated.
 fn parse_integer(name: &str, raw: &str) -> ScimResult<i128> {
-    raw.trim().parse::<i128>().map_err(|_| {
-        ScimError::invalid_value(format!("'{name}' must be an integer, got '{raw}'"))
-    })
+    raw.trim()
+        .parse::<i128>()
+        .map_err(|_| ScimError::invalid_value(format!("'{name}' must be an integer, got '{raw}'")))
 }
 
 impl PageRequest {
@@ -100,7 +100,9 @@ impl PageRequest {
         let start_index = match start_index {
             None => 1,
             // Values below 1 are interpreted as 1 (RFC 7644 §3.4.2.4).
-            Some(raw) => u64::try_from(parse_integer("startIndex", raw)?.max(1)).unwrap_or(u64::MAX),
+            Some(raw) => {
+                u64::try_from(parse_integer("startIndex", raw)?.max(1)).unwrap_or(u64::MAX)
+            }
         };
         Ok(PageRequest::Index { start_index, count })
     }

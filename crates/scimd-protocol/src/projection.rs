@@ -157,7 +157,12 @@ impl Projection {
     /// Applies the projection to a rendered resource in place. `schemas` is always
     /// kept (and trimmed of extensions no longer present); attributes this registry
     /// does not know are kept under the default rules.
-    pub fn apply(&self, resource: &mut Map<String, Value>, registry: &SchemaRegistry, kind: ResourceKind) {
+    pub fn apply(
+        &self,
+        resource: &mut Map<String, Value>,
+        registry: &SchemaRegistry,
+        kind: ResourceKind,
+    ) {
         let keys: Vec<String> = resource.keys().cloned().collect();
         for key in keys {
             if key == "schemas" {
@@ -252,7 +257,9 @@ impl Projection {
                     trim_subs(value, attr, |_| false);
                     true
                 } else if !subs.is_empty() {
-                    trim_subs(value, attr, |s| !subs.iter().any(|n| n.eq_ignore_ascii_case(s)));
+                    trim_subs(value, attr, |s| {
+                        !subs.iter().any(|n| n.eq_ignore_ascii_case(s))
+                    });
                     !is_empty_value(value)
                 } else {
                     false
@@ -262,7 +269,9 @@ impl Projection {
                 if whole || returned == Returned::Request {
                     return false;
                 }
-                trim_subs(value, attr, |s| subs.iter().any(|n| n.eq_ignore_ascii_case(s)));
+                trim_subs(value, attr, |s| {
+                    subs.iter().any(|n| n.eq_ignore_ascii_case(s))
+                });
                 !is_empty_value(value)
             }
         }

@@ -8,7 +8,7 @@
 //! columns of the store, memberships live in their own table, and passwords are
 //! never stored.
 
-mod normalize;
+pub(crate) mod normalize;
 mod render;
 
 pub use normalize::{normalize_for_write, NormalizedResource, WriteMode};

@@ -260,7 +260,10 @@ fn prune_empty_extensions(document: &mut Document) {
 /// Attributes a client cannot write: `readOnly` ones are ignored (RFC 7643 §7) and
 /// `writeOnly` ones (`password`) are never stored by scimd.
 fn is_ignored_on_input(attr: &Attribute) -> bool {
-    matches!(attr.mutability, Mutability::ReadOnly | Mutability::WriteOnly)
+    matches!(
+        attr.mutability,
+        Mutability::ReadOnly | Mutability::WriteOnly
+    )
 }
 
 /// Normalises the value of one attribute (top-level or sub-attribute).
@@ -486,7 +489,9 @@ fn parse_member(item: &Value) -> ScimResult<MemberRef> {
                 .map(|(_, v)| v)
             {
                 None | Some(Value::Null) => None,
-                Some(Value::String(t)) if t.eq_ignore_ascii_case("user") => Some(ResourceKind::User),
+                Some(Value::String(t)) if t.eq_ignore_ascii_case("user") => {
+                    Some(ResourceKind::User)
+                }
                 Some(Value::String(t)) if t.eq_ignore_ascii_case("group") => {
                     Some(ResourceKind::Group)
                 }

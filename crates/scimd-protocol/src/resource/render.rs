@@ -42,7 +42,11 @@ pub fn format_date_time(instant: OffsetDateTime) -> Option<String> {
 
 /// The URL of a resource: `<base_url>/Users/<id>` or `<base_url>/Groups/<id>`.
 pub fn resource_location(base_url: &str, kind: ResourceKind, id: &str) -> String {
-    format!("{}/{}/{id}", base_url.trim_end_matches('/'), kind.endpoint())
+    format!(
+        "{}/{}/{id}",
+        base_url.trim_end_matches('/'),
+        kind.endpoint()
+    )
 }
 
 /// Renders a resource, applying the projection.
@@ -143,7 +147,11 @@ fn group_json(base_url: &str, group: &GroupRef) -> Value {
     }
     m.insert(
         "$ref".into(),
-        Value::String(resource_location(base_url, ResourceKind::Group, &group.value)),
+        Value::String(resource_location(
+            base_url,
+            ResourceKind::Group,
+            &group.value,
+        )),
     );
     m.insert("type".into(), Value::String("direct".into()));
     Value::Object(m)
