@@ -8,10 +8,11 @@ use super::coerce::{coerce_complex, coerce_multi, coerce_scalar, complex_fields,
 use super::members::member_change;
 use super::quirks::{clears, decode_roles, is_enterprise_manager, manager_value};
 use super::request::{OperationPath, PatchOp, PatchOperation, PatchRequest};
-use super::temp_filter_stub::{evaluate_element, PatchPath};
 use crate::error::{ScimError, ScimResult};
+use crate::filter::{evaluate_element, validate_element};
 use crate::filter::{CompareOp, Filter, Literal};
 use crate::path::AttrPath;
+use crate::path::PatchPath;
 use crate::resource::{Document, MemberChange};
 use crate::schema::{
     AttrLocation, Attribute, AttributeType, Mutability, ResourceKind, Schema, SchemaRegistry,
@@ -465,6 +466,11 @@ impl<'r> Engine<'r> {
         value: Option<&Value>,
     ) -> ScimResult<()> {
         let attr = slot.attr;
+        if let Some(f) = filter {
+            // Checked even when there are no elements, so a bad filter is always
+            // 400 invalidFilter, whatever the resource holds.
+            validate_element(f, attr)?;
+        }
         let mut elements = self.current_list(slot);
         let mut matching = Vec::new();
         for (index, element) in elements.iter().enumerate() {

@@ -19,9 +19,9 @@
 //! sub-attribute (`members.display`) are 400 `invalidPath`.
 
 use super::request::PatchOp;
-use super::temp_filter_stub::PatchPath;
 use crate::error::{ScimError, ScimResult};
 use crate::filter::{CompareOp, Filter, Literal};
+use crate::path::PatchPath;
 use crate::resource::{MemberChange, MemberRef};
 use crate::schema::ResourceKind;
 use serde_json::Value;

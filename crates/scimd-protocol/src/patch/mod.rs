@@ -47,8 +47,6 @@ pub mod coerce;
 mod members;
 pub mod quirks;
 mod request;
-#[doc(hidden)]
-pub mod temp_filter_stub;
 
 pub use apply::{apply_patch, PatchOutcome};
 pub use members::apply_member_changes;

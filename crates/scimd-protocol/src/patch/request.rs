@@ -4,9 +4,9 @@
 //! body's shape, the `op` keyword, the path syntax, the operation count, and the
 //! presence of `path` / `value` where §3.5.2.1-3 require them.
 
-use super::temp_filter_stub::PatchPath;
 use crate::error::{ScimError, ScimResult};
 use crate::filter::FilterLimits;
+use crate::path::PatchPath;
 use serde_json::{Map, Value};
 use std::fmt;
 
