@@ -8,14 +8,23 @@ use scimd_protocol::ScimType;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-const LIMITS: BulkLimits = BulkLimits { max_operations: 3, max_payload_size: 4096 };
+const LIMITS: BulkLimits = BulkLimits {
+    max_operations: 3,
+    max_payload_size: 4096,
+};
 
 fn parse(v: Value) -> Result<BulkRequest, scimd_protocol::ScimError> {
     BulkRequest::parse(v.to_string().as_bytes(), &LIMITS)
 }
 
 fn post(bulk_id: &str, path: &str, data: Value) -> BulkOperation {
-    BulkOperation { method: BulkMethod::Post, bulk_id: Some(bulk_id.into()), version: None, path: path.into(), data: Some(data) }
+    BulkOperation {
+        method: BulkMethod::Post,
+        bulk_id: Some(bulk_id.into()),
+        version: None,
+        path: path.into(),
+        data: Some(data),
+    }
 }
 
 mod rfc7644_3_7_request {
@@ -61,13 +70,25 @@ mod rfc7644_3_7_request {
     fn malformed_requests() {
         let err = BulkRequest::parse(b"{not json", &LIMITS).unwrap_err();
         assert_eq!(err.scim_type, Some(ScimType::InvalidSyntax));
-        let err = parse(json!({"Operations": [{"method": "FETCH", "path": "/Users"}]})).unwrap_err();
+        let err =
+            parse(json!({"Operations": [{"method": "FETCH", "path": "/Users"}]})).unwrap_err();
         assert_eq!(err.scim_type, Some(ScimType::InvalidSyntax));
-        let err = parse(json!({"Operations": [{"method": "POST", "path": "/Users", "data": {}}]})).unwrap_err();
-        assert_eq!(err.scim_type, Some(ScimType::InvalidValue), "POST without bulkId");
-        let err = parse(json!({"Operations": [{"method": "PUT", "path": "/Users/1"}]})).unwrap_err();
-        assert_eq!(err.scim_type, Some(ScimType::InvalidValue), "PUT without data");
-        let err = parse(json!({"Operations": [{"method": "DELETE", "path": "Users/1"}]})).unwrap_err();
+        let err = parse(json!({"Operations": [{"method": "POST", "path": "/Users", "data": {}}]}))
+            .unwrap_err();
+        assert_eq!(
+            err.scim_type,
+            Some(ScimType::InvalidValue),
+            "POST without bulkId"
+        );
+        let err =
+            parse(json!({"Operations": [{"method": "PUT", "path": "/Users/1"}]})).unwrap_err();
+        assert_eq!(
+            err.scim_type,
+            Some(ScimType::InvalidValue),
+            "PUT without data"
+        );
+        let err =
+            parse(json!({"Operations": [{"method": "DELETE", "path": "Users/1"}]})).unwrap_err();
         assert_eq!(err.scim_type, Some(ScimType::InvalidValue), "relative path");
     }
 }
@@ -79,8 +100,18 @@ mod rfc7644_3_7_2_bulk_id_references {
     fn referenced_posts_run_first_otherwise_request_order() {
         // RFC 7644 §3.7.2: a group whose members are users created in the same request.
         let ops = vec![
-            post("g", "/Groups", json!({"displayName": "G", "members": [{"value": "bulkId:u1"}, {"value": "bulkId:u2"}]})),
-            BulkOperation { method: BulkMethod::Delete, bulk_id: None, version: None, path: "/Users/x".into(), data: None },
+            post(
+                "g",
+                "/Groups",
+                json!({"displayName": "G", "members": [{"value": "bulkId:u1"}, {"value": "bulkId:u2"}]}),
+            ),
+            BulkOperation {
+                method: BulkMethod::Delete,
+                bulk_id: None,
+                version: None,
+                path: "/Users/x".into(),
+                data: None,
+            },
             post("u1", "/Users", json!({"userName": "a"})),
             post("u2", "/Users", json!({"userName": "b"})),
         ];
@@ -90,8 +121,13 @@ mod rfc7644_3_7_2_bulk_id_references {
     #[test]
     fn references_in_path_count() {
         let ops = vec![
-            BulkOperation { method: BulkMethod::Patch, bulk_id: None, version: None,
-                path: "/Groups/bulkId:g".into(), data: Some(json!({"Operations": []})) },
+            BulkOperation {
+                method: BulkMethod::Patch,
+                bulk_id: None,
+                version: None,
+                path: "/Groups/bulkId:g".into(),
+                data: Some(json!({"Operations": []})),
+            },
             post("g", "/Groups", json!({"displayName": "G"})),
         ];
         assert_eq!(execution_order(&ops).unwrap(), vec![1, 0]);
@@ -100,36 +136,70 @@ mod rfc7644_3_7_2_bulk_id_references {
     #[test]
     fn rfc7644_3_7_1_cycles_are_409() {
         let ops = vec![
-            post("a", "/Groups", json!({"displayName": "A", "members": [{"value": "bulkId:b"}]})),
-            post("b", "/Groups", json!({"displayName": "B", "members": [{"value": "bulkId:a"}]})),
+            post(
+                "a",
+                "/Groups",
+                json!({"displayName": "A", "members": [{"value": "bulkId:b"}]}),
+            ),
+            post(
+                "b",
+                "/Groups",
+                json!({"displayName": "B", "members": [{"value": "bulkId:a"}]}),
+            ),
             post("c", "/Users", json!({"userName": "c"})),
         ];
         let err = execution_order(&ops).unwrap_err();
         assert_eq!(err.status, 409);
-        let self_ref = vec![post("s", "/Users", json!({"userName": "s",
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": "bulkId:s"}}}))];
+        let self_ref = vec![post(
+            "s",
+            "/Users",
+            json!({"userName": "s",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": "bulkId:s"}}}),
+        )];
         assert_eq!(execution_order(&self_ref).unwrap_err().status, 409);
     }
 
     #[test]
     fn unknown_and_duplicate_bulk_ids_are_invalid_value() {
-        let ops = vec![post("a", "/Groups", json!({"displayName": "A", "members": [{"value": "bulkId:nope"}]}))];
+        let ops = vec![post(
+            "a",
+            "/Groups",
+            json!({"displayName": "A", "members": [{"value": "bulkId:nope"}]}),
+        )];
         let err = execution_order(&ops).unwrap_err();
-        assert_eq!((err.status, err.scim_type), (400, Some(ScimType::InvalidValue)));
-        let ops = vec![post("a", "/Users", json!({"userName": "a"})), post("a", "/Users", json!({"userName": "b"}))];
-        assert_eq!(execution_order(&ops).unwrap_err().scim_type, Some(ScimType::InvalidValue));
+        assert_eq!(
+            (err.status, err.scim_type),
+            (400, Some(ScimType::InvalidValue))
+        );
+        let ops = vec![
+            post("a", "/Users", json!({"userName": "a"})),
+            post("a", "/Users", json!({"userName": "b"})),
+        ];
+        assert_eq!(
+            execution_order(&ops).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
     }
 
     #[test]
     fn substitution_replaces_whole_and_embedded_references() {
-        let resolved: HashMap<String, String> =
-            [("u1".to_string(), "92b7".to_string()), ("g".to_string(), "e9e3".to_string())].into();
+        let resolved: HashMap<String, String> = [
+            ("u1".to_string(), "92b7".to_string()),
+            ("g".to_string(), "e9e3".to_string()),
+        ]
+        .into();
         let mut data = json!({"members": [{"value": "bulkId:u1"}, {"value": "bulkId:other"}], "n": 1,
                               "note": "see bulkId:g/x"});
         substitute_bulk_ids(&mut data, &resolved);
-        assert_eq!(data, json!({"members": [{"value": "92b7"}, {"value": "bulkId:other"}], "n": 1,
-                                "note": "see e9e3/x"}));
-        assert_eq!(substitute_in_str("/Groups/bulkId:g", &resolved).as_deref(), Some("/Groups/e9e3"));
+        assert_eq!(
+            data,
+            json!({"members": [{"value": "92b7"}, {"value": "bulkId:other"}], "n": 1,
+                                "note": "see e9e3/x"})
+        );
+        assert_eq!(
+            substitute_in_str("/Groups/bulkId:g", &resolved).as_deref(),
+            Some("/Groups/e9e3")
+        );
         assert_eq!(substitute_in_str("/Groups/abc", &resolved), None);
     }
 }
@@ -142,11 +212,19 @@ mod rfc7644_3_7_3_response {
         let response = BulkResponse {
             operations: vec![
                 BulkOperationResponse {
-                    method: BulkMethod::Post, bulk_id: Some("qwerty".into()), version: Some("W/\"1\"".into()),
-                    location: Some("https://example.com/v2/Users/92b7".into()), status: 201, response: None,
+                    method: BulkMethod::Post,
+                    bulk_id: Some("qwerty".into()),
+                    version: Some("W/\"1\"".into()),
+                    location: Some("https://example.com/v2/Users/92b7".into()),
+                    status: 201,
+                    response: None,
                 },
                 BulkOperationResponse {
-                    method: BulkMethod::Delete, bulk_id: None, version: None, location: None, status: 404,
+                    method: BulkMethod::Delete,
+                    bulk_id: None,
+                    version: None,
+                    location: None,
+                    status: 404,
                     response: Some(scimd_protocol::ScimError::not_found("no such user").to_json()),
                 },
             ],

@@ -18,10 +18,16 @@ fn star_matches_anything() {
 
 #[test]
 fn weak_strong_and_bare_forms() {
-    assert_eq!(parse_if_match("W/\"3\"").unwrap(), IfMatch::Versions(vec![3]));
+    assert_eq!(
+        parse_if_match("W/\"3\"").unwrap(),
+        IfMatch::Versions(vec![3])
+    );
     assert_eq!(parse_if_match("\"3\"").unwrap(), IfMatch::Versions(vec![3]));
     assert_eq!(parse_if_match("3").unwrap(), IfMatch::Versions(vec![3]));
-    assert_eq!(parse_if_match("W/\"1\", \"2\",W/\"3\"").unwrap(), IfMatch::Versions(vec![1, 2, 3]));
+    assert_eq!(
+        parse_if_match("W/\"1\", \"2\",W/\"3\"").unwrap(),
+        IfMatch::Versions(vec![1, 2, 3])
+    );
     // Round trip of what the server sends.
     assert!(parse_if_match(&etag(7)).unwrap().matches(7));
     assert!(!parse_if_match(&etag(7)).unwrap().matches(8));
@@ -38,6 +44,10 @@ fn foreign_tags_match_nothing() {
 fn malformed_is_invalid_syntax() {
     for bad in ["", "W/\"3", "\"3\" \"4\"", "\"3\",", ",\"3\"", "W/"] {
         let err = parse_if_match(bad).unwrap_err();
-        assert_eq!((err.status, err.scim_type), (400, Some(ScimType::InvalidSyntax)), "{bad:?}");
+        assert_eq!(
+            (err.status, err.scim_type),
+            (400, Some(ScimType::InvalidSyntax)),
+            "{bad:?}"
+        );
     }
 }

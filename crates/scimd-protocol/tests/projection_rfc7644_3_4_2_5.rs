@@ -23,11 +23,23 @@ fn user_doc() -> Document {
 
 fn project(registry: &SchemaRegistry, attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let p = Projection::parse(attributes, excluded, registry, ResourceKind::User).unwrap();
-    let m = Meta { created: datetime!(2020-01-01 0:00 UTC), last_modified: datetime!(2020-01-01 0:00 UTC), version: 1 };
-    let groups = [GroupRef { value: "g1".into(), display: None }];
+    let m = Meta {
+        created: datetime!(2020-01-01 0:00 UTC),
+        last_modified: datetime!(2020-01-01 0:00 UTC),
+        version: 1,
+    };
+    let groups = [GroupRef {
+        value: "g1".into(),
+        display: None,
+    }];
     let ctx = RenderContext {
-        registry, kind: ResourceKind::User, id: "u1", meta: &m, base_url: "https://x",
-        members: None, groups: Some(&groups),
+        registry,
+        kind: ResourceKind::User,
+        id: "u1",
+        meta: &m,
+        base_url: "https://x",
+        members: None,
+        groups: Some(&groups),
     };
     render(&user_doc(), &ctx, &p)
 }
@@ -44,13 +56,20 @@ mod attributes_parameter {
         let r = SchemaRegistry::with_core();
         let out = project(&r, Some("userName"), None);
         // RFC 7644 §3.9 example: schemas, id and the named attribute.
-        assert_eq!(out, json!({"schemas": [scimd_protocol::schema::USER_SCHEMA], "id": "u1", "userName": "bjensen"}));
+        assert_eq!(
+            out,
+            json!({"schemas": [scimd_protocol::schema::USER_SCHEMA], "id": "u1", "userName": "bjensen"})
+        );
     }
 
     #[test]
     fn names_are_case_insensitive_and_urn_qualified() {
         let r = SchemaRegistry::with_core();
-        let out = project(&r, Some("USERNAME,urn:ietf:params:scim:schemas:core:2.0:User:displayName"), None);
+        let out = project(
+            &r,
+            Some("USERNAME,urn:ietf:params:scim:schemas:core:2.0:User:displayName"),
+            None,
+        );
         assert_eq!(keys(&out), ["schemas", "id", "userName", "displayName"]);
     }
 
@@ -59,7 +78,10 @@ mod attributes_parameter {
         let r = SchemaRegistry::with_core();
         let out = project(&r, Some("name.givenName,emails.value"), None);
         assert_eq!(out["name"], json!({"givenName": "Barbara"}));
-        assert_eq!(out["emails"], json!([{"value": "b@work"}, {"value": "b@home"}]));
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "b@work"}, {"value": "b@home"}])
+        );
     }
 
     #[test]
@@ -74,11 +96,21 @@ mod attributes_parameter {
     #[test]
     fn extension_attributes_and_whole_extension() {
         let r = SchemaRegistry::with_core();
-        let out = project(&r, Some(&format!("{ENTERPRISE_USER_SCHEMA}:department")), None);
+        let out = project(
+            &r,
+            Some(&format!("{ENTERPRISE_USER_SCHEMA}:department")),
+            None,
+        );
         assert_eq!(out[ENTERPRISE_USER_SCHEMA], json!({"department": "Tours"}));
-        assert_eq!(out["schemas"], json!([scimd_protocol::schema::USER_SCHEMA, ENTERPRISE_USER_SCHEMA]));
+        assert_eq!(
+            out["schemas"],
+            json!([scimd_protocol::schema::USER_SCHEMA, ENTERPRISE_USER_SCHEMA])
+        );
         let out = project(&r, Some(ENTERPRISE_USER_SCHEMA), None);
-        assert_eq!(out[ENTERPRISE_USER_SCHEMA], json!({"department": "Tours", "employeeNumber": "7"}));
+        assert_eq!(
+            out[ENTERPRISE_USER_SCHEMA],
+            json!({"department": "Tours", "employeeNumber": "7"})
+        );
         // Unqualified extension attribute names resolve too.
         let out = project(&r, Some("department"), None);
         assert_eq!(out[ENTERPRISE_USER_SCHEMA], json!({"department": "Tours"}));
@@ -149,12 +181,25 @@ mod excluded_attributes_parameter {
     fn r11_rendered_group_has_no_members() {
         let r = SchemaRegistry::with_core();
         let p = Projection::parse(None, Some("members"), &r, ResourceKind::Group).unwrap();
-        let m = Meta { created: datetime!(2020-01-01 0:00 UTC), last_modified: datetime!(2020-01-01 0:00 UTC), version: 1 };
-        let members = [Member { value: "u1".into(), kind: ResourceKind::User, display: None }];
+        let m = Meta {
+            created: datetime!(2020-01-01 0:00 UTC),
+            last_modified: datetime!(2020-01-01 0:00 UTC),
+            version: 1,
+        };
+        let members = [Member {
+            value: "u1".into(),
+            kind: ResourceKind::User,
+            display: None,
+        }];
         let d = json!({"displayName": "G"}).as_object().unwrap().clone();
         let ctx = RenderContext {
-            registry: &r, kind: ResourceKind::Group, id: "g", meta: &m, base_url: "https://x",
-            members: Some(&members), groups: None,
+            registry: &r,
+            kind: ResourceKind::Group,
+            id: "g",
+            meta: &m,
+            base_url: "https://x",
+            members: Some(&members),
+            groups: None,
         };
         let out = render(&d, &ctx, &p);
         assert!(out.get("members").is_none());
@@ -176,17 +221,27 @@ mod rfc7643_7_returned_characteristic {
             ]
         }))
         .unwrap();
-        r.register_extension(ResourceKind::User, schema, false).unwrap();
+        r.register_extension(ResourceKind::User, schema, false)
+            .unwrap();
         r
     }
 
     fn render_with(r: &SchemaRegistry, p: &Projection) -> Value {
-        let m = Meta { created: datetime!(2020-01-01 0:00 UTC), last_modified: datetime!(2020-01-01 0:00 UTC), version: 1 };
+        let m = Meta {
+            created: datetime!(2020-01-01 0:00 UTC),
+            last_modified: datetime!(2020-01-01 0:00 UTC),
+            version: 1,
+        };
         let d = json!({"userName": "a", "urn:example:secret:1.0:User": {"badge": "B", "pin": "1234", "region": "EU"}})
             .as_object().unwrap().clone();
         let ctx = RenderContext {
-            registry: r, kind: ResourceKind::User, id: "u", meta: &m, base_url: "https://x",
-            members: None, groups: None,
+            registry: r,
+            kind: ResourceKind::User,
+            id: "u",
+            meta: &m,
+            base_url: "https://x",
+            members: None,
+            groups: None,
         };
         render(&d, &ctx, p)
     }
@@ -206,12 +261,22 @@ mod rfc7643_7_returned_characteristic {
     #[test]
     fn parsed_paths_are_canonical() {
         let r = SchemaRegistry::with_core();
-        let p = Projection::parse(Some("NAME.GIVENNAME, Department"), None, &r, ResourceKind::User).unwrap();
+        let p = Projection::parse(
+            Some("NAME.GIVENNAME, Department"),
+            None,
+            &r,
+            ResourceKind::User,
+        )
+        .unwrap();
         assert_eq!(
             p,
             Projection::Include(vec![
                 AttrPath::with_sub("name", "givenName"),
-                AttrPath { urn: Some(ENTERPRISE_USER_SCHEMA.into()), name: "department".into(), sub_attr: None },
+                AttrPath {
+                    urn: Some(ENTERPRISE_USER_SCHEMA.into()),
+                    name: "department".into(),
+                    sub_attr: None
+                },
             ])
         );
     }

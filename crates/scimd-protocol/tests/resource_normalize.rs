@@ -23,7 +23,9 @@ fn invalid_value(body: Value) -> String {
     err.detail
 }
 
-fn group(body: Value) -> Result<scimd_protocol::resource::NormalizedResource, scimd_protocol::ScimError> {
+fn group(
+    body: Value,
+) -> Result<scimd_protocol::resource::NormalizedResource, scimd_protocol::ScimError> {
     let registry = SchemaRegistry::with_core();
     normalize_for_write(&body, &registry, ResourceKind::Group, WriteMode::Create)
 }
@@ -98,7 +100,10 @@ mod rfc7643_2_1_names_are_case_insensitive {
             "userName": "a",
             "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER": {"Department": "Sales"}
         }));
-        assert_eq!(doc, json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"department": "Sales"}}));
+        assert_eq!(
+            doc,
+            json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"department": "Sales"}})
+        );
     }
 }
 
@@ -115,11 +120,19 @@ mod rfc7643_2_3_data_types {
 
     #[test]
     fn boolean_accepts_strings_in_any_case_r6() {
-        for (given, want) in [("True", true), ("FALSE", false), ("true", true), ("false", false)] {
+        for (given, want) in [
+            ("True", true),
+            ("FALSE", false),
+            ("true", true),
+            ("false", false),
+        ] {
             let doc = user_ok(json!({"userName": "a", "active": given}));
             assert_eq!(doc["active"], json!(want));
         }
-        assert_eq!(user_ok(json!({"userName": "a", "active": false}))["active"], json!(false));
+        assert_eq!(
+            user_ok(json!({"userName": "a", "active": false}))["active"],
+            json!(false)
+        );
         invalid_value(json!({"userName": "a", "active": "yes"}));
         invalid_value(json!({"userName": "a", "active": 1}));
     }
@@ -135,7 +148,8 @@ mod rfc7643_2_3_data_types {
     fn binary_must_be_base64() {
         let doc = user_ok(json!({"userName": "a", "x509Certificates": [{"value": "TUlJRA=="}]}));
         assert_eq!(doc["x509Certificates"][0]["value"], "TUlJRA==");
-        let detail = invalid_value(json!({"userName": "a", "x509Certificates": [{"value": "not base64!"}]}));
+        let detail =
+            invalid_value(json!({"userName": "a", "x509Certificates": [{"value": "not base64!"}]}));
         assert!(detail.contains("x509Certificates.value"), "{detail}");
     }
 
@@ -170,7 +184,8 @@ mod custom_types {
             ]
         }))
         .unwrap();
-        r.register_extension(ResourceKind::User, schema, false).unwrap();
+        r.register_extension(ResourceKind::User, schema, false)
+            .unwrap();
         r
     }
 
@@ -183,10 +198,19 @@ mod custom_types {
 
     #[test]
     fn date_time_is_normalised_to_rfc3339_utc() {
-        assert_eq!(run(json!({"hired": "2010-01-23T04:56:22+02:00"})).unwrap()["hired"], "2010-01-23T02:56:22Z");
-        assert_eq!(run(json!({"hired": "2010-01-23T04:56:22.5Z"})).unwrap()["hired"], "2010-01-23T04:56:22.5Z");
+        assert_eq!(
+            run(json!({"hired": "2010-01-23T04:56:22+02:00"})).unwrap()["hired"],
+            "2010-01-23T02:56:22Z"
+        );
+        assert_eq!(
+            run(json!({"hired": "2010-01-23T04:56:22.5Z"})).unwrap()["hired"],
+            "2010-01-23T04:56:22.5Z"
+        );
         // xsd:dateTime without an offset is taken as UTC.
-        assert_eq!(run(json!({"hired": "2010-01-23T04:56:22"})).unwrap()["hired"], "2010-01-23T04:56:22Z");
+        assert_eq!(
+            run(json!({"hired": "2010-01-23T04:56:22"})).unwrap()["hired"],
+            "2010-01-23T04:56:22Z"
+        );
         let err = run(json!({"hired": "yesterday"})).unwrap_err();
         assert_eq!(err.scim_type, Some(ScimType::InvalidValue));
         assert!(err.detail.contains("hired"));
@@ -196,28 +220,46 @@ mod custom_types {
     fn integer_and_decimal() {
         let out = run(json!({"level": 3, "ratio": 0.5})).unwrap();
         assert_eq!(out, json!({"level": 3, "ratio": 0.5}));
-        assert_eq!(run(json!({"level": 2.5})).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        assert_eq!(run(json!({"level": "3"})).unwrap_err().scim_type, Some(ScimType::InvalidValue));
-        assert_eq!(run(json!({"ratio": "x"})).unwrap_err().scim_type, Some(ScimType::InvalidValue));
+        assert_eq!(
+            run(json!({"level": 2.5})).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            run(json!({"level": "3"})).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
+        assert_eq!(
+            run(json!({"ratio": "x"})).unwrap_err().scim_type,
+            Some(ScimType::InvalidValue)
+        );
     }
 
     #[test]
     fn multi_valued_simple_accepts_a_scalar() {
         assert_eq!(run(json!({"tags": "a"})).unwrap()["tags"], json!(["a"]));
-        assert_eq!(run(json!({"tags": ["a", null, "b"]})).unwrap()["tags"], json!(["a", "b"]));
+        assert_eq!(
+            run(json!({"tags": ["a", null, "b"]})).unwrap()["tags"],
+            json!(["a", "b"])
+        );
     }
 
     #[test]
     fn rfc7644_3_5_1_immutable_attribute_cannot_change_on_replace() {
         let r = registry();
-        let existing: Document = json!({"userName": "a", "urn:example:typed:1.0:User": {"badge": "B1"}})
-            .as_object()
-            .unwrap()
-            .clone();
-        let mode = WriteMode::Replace { existing: &existing };
+        let existing: Document =
+            json!({"userName": "a", "urn:example:typed:1.0:User": {"badge": "B1"}})
+                .as_object()
+                .unwrap()
+                .clone();
+        let mode = WriteMode::Replace {
+            existing: &existing,
+        };
         let changed = json!({"userName": "a", "urn:example:typed:1.0:User": {"badge": "B2"}});
         let err = normalize_for_write(&changed, &r, ResourceKind::User, mode).unwrap_err();
-        assert_eq!((err.status, err.scim_type), (400, Some(ScimType::Mutability)));
+        assert_eq!(
+            (err.status, err.scim_type),
+            (400, Some(ScimType::Mutability))
+        );
         let same = json!({"userName": "b", "urn:example:typed:1.0:User": {"badge": "B1"}});
         assert!(normalize_for_write(&same, &r, ResourceKind::User, mode).is_ok());
         // Omitted: the stored value is kept.
@@ -310,22 +352,41 @@ mod rfc7643_4_2_group_members {
         assert_eq!(
             out.members,
             Some(vec![
-                MemberRef { value: "u1".into(), kind: Some(ResourceKind::User) },
-                MemberRef { value: "g1".into(), kind: Some(ResourceKind::Group) },
-                MemberRef { value: "u2".into(), kind: None },
+                MemberRef {
+                    value: "u1".into(),
+                    kind: Some(ResourceKind::User)
+                },
+                MemberRef {
+                    value: "g1".into(),
+                    kind: Some(ResourceKind::Group)
+                },
+                MemberRef {
+                    value: "u2".into(),
+                    kind: None
+                },
             ])
         );
     }
 
     #[test]
     fn empty_and_absent_members_differ() {
-        assert_eq!(group(json!({"displayName": "G", "members": []})).unwrap().members, Some(vec![]));
+        assert_eq!(
+            group(json!({"displayName": "G", "members": []}))
+                .unwrap()
+                .members,
+            Some(vec![])
+        );
         assert_eq!(group(json!({"displayName": "G"})).unwrap().members, None);
     }
 
     #[test]
     fn member_without_string_value_is_invalid() {
-        for bad in [json!([{"display": "x"}]), json!([{"value": 3}]), json!([{"value": ""}]), json!([7])] {
+        for bad in [
+            json!([{"display": "x"}]),
+            json!([{"value": 3}]),
+            json!([{"value": ""}]),
+            json!([7]),
+        ] {
             let err = group(json!({"displayName": "G", "members": bad})).unwrap_err();
             assert_eq!(err.scim_type, Some(ScimType::InvalidValue));
         }
@@ -339,7 +400,10 @@ mod rfc7643_4_2_group_members {
             "externalId": "8aa1a0c0", "displayName": "Group1", "meta": {"resourceType": "Group"}
         }))
         .unwrap();
-        assert_eq!(Value::Object(out.document), json!({"externalId": "8aa1a0c0", "displayName": "Group1"}));
+        assert_eq!(
+            Value::Object(out.document),
+            json!({"externalId": "8aa1a0c0", "displayName": "Group1"})
+        );
     }
 }
 
@@ -357,9 +421,16 @@ mod rfc7643_4_3_enterprise_extension {
 
     #[test]
     fn manager_shapes_r10() {
-        for given in [json!("m1"), json!({"value": "m1"}), json!([{"value": "m1"}])] {
+        for given in [
+            json!("m1"),
+            json!({"value": "m1"}),
+            json!([{"value": "m1"}]),
+        ] {
             let doc = user_ok(json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": given}}));
-            assert_eq!(doc[ENTERPRISE_USER_SCHEMA]["manager"], json!({"value": "m1"}));
+            assert_eq!(
+                doc[ENTERPRISE_USER_SCHEMA]["manager"],
+                json!({"value": "m1"})
+            );
         }
         for empty in [json!(""), json!({"value": ""}), json!([]), Value::Null] {
             let doc = user_ok(json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"manager": empty}}));
@@ -371,7 +442,10 @@ mod rfc7643_4_3_enterprise_extension {
     fn manager_display_name_is_read_only() {
         let doc = user_ok(json!({"userName": "a",
             ENTERPRISE_USER_SCHEMA: {"manager": {"value": "m1", "displayName": "Boss"}}}));
-        assert_eq!(doc[ENTERPRISE_USER_SCHEMA]["manager"], json!({"value": "m1"}));
+        assert_eq!(
+            doc[ENTERPRISE_USER_SCHEMA]["manager"],
+            json!({"value": "m1"})
+        );
     }
 
     #[test]
@@ -407,12 +481,16 @@ mod r7_path_keys {
     #[test]
     fn unqualified_extension_attribute_goes_into_the_extension() {
         let doc = user_ok(json!({"userName": "a", "department": "Retail"}));
-        assert_eq!(doc, json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"department": "Retail"}}));
+        assert_eq!(
+            doc,
+            json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"department": "Retail"}})
+        );
     }
 
     #[test]
     fn dotted_key_merges_with_object_form() {
-        let doc = user_ok(json!({"userName": "a", "name": {"familyName": "F"}, "name.givenName": "G"}));
+        let doc =
+            user_ok(json!({"userName": "a", "name": {"familyName": "F"}, "name.givenName": "G"}));
         assert_eq!(doc["name"], json!({"familyName": "F", "givenName": "G"}));
     }
 }
@@ -422,7 +500,8 @@ mod entra_and_okta_bodies {
 
     #[test]
     fn entra_create_user() {
-        let doc = user_ok(json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
+        let doc = user_ok(
+            json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
          "externalId":"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
          "userName":"Test_User_00aa00aa@contoso.com","active":true,
@@ -431,9 +510,12 @@ mod entra_and_okta_bodies {
          "name":{"formatted":"Test User","familyName":"User","givenName":"Test"},
          "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
            {"department":"Sales","employeeNumber":"1234"},
-         "meta":{"resourceType":"User"},"roles":[]}));
+         "meta":{"resourceType":"User"},"roles":[]}),
+        );
         assert_eq!(doc["userName"], "Test_User_00aa00aa@contoso.com");
-        assert!(doc.get("meta").is_none() && doc.get("roles").is_none() && doc.get("schemas").is_none());
+        assert!(
+            doc.get("meta").is_none() && doc.get("roles").is_none() && doc.get("schemas").is_none()
+        );
         assert_eq!(doc[ENTERPRISE_USER_SCHEMA]["department"], "Sales");
     }
 
@@ -445,6 +527,9 @@ mod entra_and_okta_bodies {
             "password": "placeholder", "groups": [],
             "meta": {"resourceType": "User", "version": "W/\"3\"", "location": "https://x/Users/2819c223"}
         }));
-        assert_eq!(doc, json!({"userName": "u@okta.local", "active": false, "locale": "en-US"}));
+        assert_eq!(
+            doc,
+            json!({"userName": "u@okta.local", "active": false, "locale": "en-US"})
+        );
     }
 }

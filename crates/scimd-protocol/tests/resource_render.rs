@@ -24,7 +24,12 @@ fn doc(v: Value) -> Document {
     v.as_object().unwrap().clone()
 }
 
-fn render_user(registry: &SchemaRegistry, d: &Document, groups: Option<&[GroupRef]>, p: &Projection) -> Value {
+fn render_user(
+    registry: &SchemaRegistry,
+    d: &Document,
+    groups: Option<&[GroupRef]>,
+    p: &Projection,
+) -> Value {
     let m = meta();
     let ctx = RenderContext {
         registry,
@@ -121,7 +126,8 @@ mod rfc7643_8_examples_round_trip {
           "userName": "bjensen@example.com",
           "meta": {"resourceType": "User", "created": "2010-01-23T04:56:22Z"}
         });
-        let n = normalize_for_write(&body, &registry, ResourceKind::User, WriteMode::Create).unwrap();
+        let n =
+            normalize_for_write(&body, &registry, ResourceKind::User, WriteMode::Create).unwrap();
         let out = render_user(&registry, &n.document, None, &Projection::Default);
         assert_eq!(without(out, &["meta"]), without(body, &["meta"]));
     }
@@ -130,23 +136,31 @@ mod rfc7643_8_examples_round_trip {
     fn full_user_8_2() {
         let registry = SchemaRegistry::with_core();
         let body = rfc_full_user();
-        let n = normalize_for_write(&body, &registry, ResourceKind::User, WriteMode::Create).unwrap();
+        let n =
+            normalize_for_write(&body, &registry, ResourceKind::User, WriteMode::Create).unwrap();
         let out = render_user(&registry, &n.document, None, &Projection::Default);
-        assert_eq!(without(out, &["meta"]), without(body, &["meta", "password", "groups"]));
+        assert_eq!(
+            without(out, &["meta"]),
+            without(body, &["meta", "password", "groups"])
+        );
     }
 
     #[test]
     fn enterprise_user_8_3() {
         let registry = SchemaRegistry::with_core();
         let mut body = rfc_full_user();
-        body["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_USER_SCHEMA]);
+        body["schemas"] = json!([
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            ENTERPRISE_USER_SCHEMA
+        ]);
         body[ENTERPRISE_USER_SCHEMA] = json!({
             "employeeNumber": "701984", "costCenter": "4130", "organization": "Universal Studios",
             "division": "Theme Park", "department": "Tour Operations",
             "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d",
                         "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
         });
-        let n = normalize_for_write(&body, &registry, ResourceKind::User, WriteMode::Create).unwrap();
+        let n =
+            normalize_for_write(&body, &registry, ResourceKind::User, WriteMode::Create).unwrap();
         let out = render_user(&registry, &n.document, None, &Projection::Default);
         // manager.displayName is readOnly: dropped on input, so not rendered back.
         let mut expected = without(body, &["meta", "password", "groups"]);
@@ -155,7 +169,10 @@ mod rfc7643_8_examples_round_trip {
             .unwrap()
             .remove("displayName");
         assert_eq!(without(out.clone(), &["meta"]), expected);
-        assert_eq!(out["schemas"], json!([scimd_protocol::schema::USER_SCHEMA, ENTERPRISE_USER_SCHEMA]));
+        assert_eq!(
+            out["schemas"],
+            json!([scimd_protocol::schema::USER_SCHEMA, ENTERPRISE_USER_SCHEMA])
+        );
     }
 }
 
@@ -165,7 +182,12 @@ mod rfc7643_3_1_common_attributes {
     #[test]
     fn meta_is_server_generated() {
         let registry = SchemaRegistry::with_core();
-        let out = render_user(&registry, &doc(json!({"userName": "a"})), None, &Projection::Default);
+        let out = render_user(
+            &registry,
+            &doc(json!({"userName": "a"})),
+            None,
+            &Projection::Default,
+        );
         assert_eq!(
             out["meta"],
             json!({
@@ -184,7 +206,12 @@ mod rfc7643_3_1_common_attributes {
     #[test]
     fn extension_schema_listed_only_when_present() {
         let registry = SchemaRegistry::with_core();
-        let out = render_user(&registry, &doc(json!({"userName": "a"})), None, &Projection::Default);
+        let out = render_user(
+            &registry,
+            &doc(json!({"userName": "a"})),
+            None,
+            &Projection::Default,
+        );
         assert_eq!(out["schemas"], json!([scimd_protocol::schema::USER_SCHEMA]));
     }
 }
@@ -196,21 +223,34 @@ mod rfc7643_4_strict_output {
     fn never_returns_password_and_booleans_are_booleans() {
         let registry = SchemaRegistry::with_core();
         // A document written by hand or an older version: still rendered strictly.
-        let d = doc(json!({"userName": "a", "password": "secret", "active": "True",
+        let d = doc(
+            json!({"userName": "a", "password": "secret", "active": "True",
             "roles": [{"value": "r", "primary": "false"}],
-            ENTERPRISE_USER_SCHEMA: {"manager": "m1"}}));
+            ENTERPRISE_USER_SCHEMA: {"manager": "m1"}}),
+        );
         let out = render_user(&registry, &d, None, &Projection::Default);
         assert!(out.get("password").is_none());
         assert_eq!(out["active"], json!(true));
         assert_eq!(out["roles"][0]["primary"], json!(false));
-        assert_eq!(out[ENTERPRISE_USER_SCHEMA]["manager"], json!({"value": "m1"}));
+        assert_eq!(
+            out[ENTERPRISE_USER_SCHEMA]["manager"],
+            json!({"value": "m1"})
+        );
     }
 
     #[test]
     fn user_groups_from_context() {
         let registry = SchemaRegistry::with_core();
-        let groups = [GroupRef { value: "g1".into(), display: Some("Tour Guides".into()) }];
-        let out = render_user(&registry, &doc(json!({"userName": "a"})), Some(&groups), &Projection::Default);
+        let groups = [GroupRef {
+            value: "g1".into(),
+            display: Some("Tour Guides".into()),
+        }];
+        let out = render_user(
+            &registry,
+            &doc(json!({"userName": "a"})),
+            Some(&groups),
+            &Projection::Default,
+        );
         assert_eq!(
             out["groups"],
             json!([{"value": "g1", "display": "Tour Guides",
@@ -223,13 +263,26 @@ mod rfc7643_4_strict_output {
         let registry = SchemaRegistry::with_core();
         let m = meta();
         let members = [
-            Member { value: "u1".into(), kind: ResourceKind::User, display: Some("Babs".into()) },
-            Member { value: "g2".into(), kind: ResourceKind::Group, display: None },
+            Member {
+                value: "u1".into(),
+                kind: ResourceKind::User,
+                display: Some("Babs".into()),
+            },
+            Member {
+                value: "g2".into(),
+                kind: ResourceKind::Group,
+                display: None,
+            },
         ];
         let d = doc(json!({"displayName": "Tour Guides"}));
         let ctx = RenderContext {
-            registry: &registry, kind: ResourceKind::Group, id: "g1", meta: &m,
-            base_url: "https://example.com/v2/", members: Some(&members), groups: None,
+            registry: &registry,
+            kind: ResourceKind::Group,
+            id: "g1",
+            meta: &m,
+            base_url: "https://example.com/v2/",
+            members: Some(&members),
+            groups: None,
         };
         let out = render(&d, &ctx, &Projection::Default);
         assert_eq!(
@@ -241,9 +294,17 @@ mod rfc7643_4_strict_output {
         );
         assert_eq!(out["meta"]["resourceType"], "Group");
         assert_eq!(out["meta"]["location"], "https://example.com/v2/Groups/g1");
-        assert_eq!(out["schemas"], json!([scimd_protocol::schema::GROUP_SCHEMA]));
+        assert_eq!(
+            out["schemas"],
+            json!([scimd_protocol::schema::GROUP_SCHEMA])
+        );
         // Members not loaded: not rendered.
-        let ctx = RenderContext { members: None, ..ctx };
-        assert!(render(&d, &ctx, &Projection::Default).get("members").is_none());
+        let ctx = RenderContext {
+            members: None,
+            ..ctx
+        };
+        assert!(render(&d, &ctx, &Projection::Default)
+            .get("members")
+            .is_none());
     }
 }

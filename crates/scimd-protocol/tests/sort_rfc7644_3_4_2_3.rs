@@ -7,41 +7,75 @@ use scimd_protocol::{ResourceKind, SchemaRegistry, ScimType};
 use serde_json::{json, Value};
 
 fn spec(by: &str, order: Option<&str>, r: &SchemaRegistry) -> SortSpec {
-    SortSpec::parse(Some(by), order, r, ResourceKind::User).unwrap().unwrap()
+    SortSpec::parse(Some(by), order, r, ResourceKind::User)
+        .unwrap()
+        .unwrap()
 }
 
 fn sorted_ids(mut items: Vec<Value>, s: &SortSpec, r: &SchemaRegistry) -> Vec<String> {
     items.sort_by(|a, b| compare_resources(a, b, s, r, ResourceKind::User));
-    items.iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect()
+    items
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
 fn absent_sort_by_is_none_and_order_defaults_to_ascending() {
     let r = SchemaRegistry::with_core();
-    assert_eq!(SortSpec::parse(None, Some("descending"), &r, ResourceKind::User).unwrap(), None);
+    assert_eq!(
+        SortSpec::parse(None, Some("descending"), &r, ResourceKind::User).unwrap(),
+        None
+    );
     assert_eq!(spec("userName", None, &r).order, SortOrder::Ascending);
-    assert_eq!(spec("userName", Some("DESCENDING"), &r).order, SortOrder::Descending);
+    assert_eq!(
+        spec("userName", Some("DESCENDING"), &r).order,
+        SortOrder::Descending
+    );
 }
 
 #[test]
 fn bad_sort_order_and_unknown_attribute_are_invalid_value() {
     let r = SchemaRegistry::with_core();
-    for (by, order) in [("userName", Some("up")), ("nope", None), ("name", None), ("a b", None), ("name.nope", None)] {
+    for (by, order) in [
+        ("userName", Some("up")),
+        ("nope", None),
+        ("name", None),
+        ("a b", None),
+        ("name.nope", None),
+    ] {
         let err = SortSpec::parse(Some(by), order, &r, ResourceKind::User).unwrap_err();
-        assert_eq!((err.status, err.scim_type), (400, Some(ScimType::InvalidValue)), "{by}");
+        assert_eq!(
+            (err.status, err.scim_type),
+            (400, Some(ScimType::InvalidValue)),
+            "{by}"
+        );
     }
 }
 
 #[test]
 fn paths_are_canonical() {
     let r = SchemaRegistry::with_core();
-    assert_eq!(spec("NAME.familyname", None, &r).path, AttrPath::with_sub("name", "familyName"));
-    assert_eq!(spec("emails", None, &r).path, AttrPath::with_sub("emails", "value"));
+    assert_eq!(
+        spec("NAME.familyname", None, &r).path,
+        AttrPath::with_sub("name", "familyName")
+    );
+    assert_eq!(
+        spec("emails", None, &r).path,
+        AttrPath::with_sub("emails", "value")
+    );
     assert_eq!(
         spec("department", None, &r).path,
-        AttrPath { urn: Some(ENTERPRISE_USER_SCHEMA.into()), name: "department".into(), sub_attr: None }
+        AttrPath {
+            urn: Some(ENTERPRISE_USER_SCHEMA.into()),
+            name: "department".into(),
+            sub_attr: None
+        }
     );
-    assert_eq!(spec("meta.lastModified", None, &r).path, AttrPath::with_sub("meta", "lastModified"));
+    assert_eq!(
+        spec("meta.lastModified", None, &r).path,
+        AttrPath::with_sub("meta", "lastModified")
+    );
 }
 
 #[test]
@@ -53,8 +87,14 @@ fn case_insensitive_strings_and_missing_values_last() {
         json!({"id": "3", "userName": "Alice"}),
         json!({"id": "4", "userName": "carol"}),
     ];
-    assert_eq!(sorted_ids(items.clone(), &spec("userName", None, &r), &r), ["3", "1", "4", "2"]);
-    assert_eq!(sorted_ids(items, &spec("userName", Some("descending"), &r), &r), ["2", "4", "1", "3"]);
+    assert_eq!(
+        sorted_ids(items.clone(), &spec("userName", None, &r), &r),
+        ["3", "1", "4", "2"]
+    );
+    assert_eq!(
+        sorted_ids(items, &spec("userName", Some("descending"), &r), &r),
+        ["2", "4", "1", "3"]
+    );
 }
 
 #[test]
@@ -73,7 +113,10 @@ fn multi_valued_sorts_by_primary_else_first() {
         json!({"id": "1", "emails": [{"value": "a@x"}, {"value": "z@x", "primary": true}]}),
         json!({"id": "2", "emails": [{"value": "m@x"}, {"value": "b@x"}]}),
     ];
-    assert_eq!(sorted_ids(items, &spec("emails.value", None, &r), &r), ["2", "1"]);
+    assert_eq!(
+        sorted_ids(items, &spec("emails.value", None, &r), &r),
+        ["2", "1"]
+    );
 }
 
 #[test]
@@ -84,7 +127,10 @@ fn date_times_compare_as_instants_and_ties_by_id() {
         json!({"id": "c", "meta": {"created": "2020-01-01T11:30:00+02:00"}}),
         json!({"id": "a", "meta": {"created": "2020-01-01T10:00:00.000Z"}}),
     ];
-    assert_eq!(sorted_ids(items, &spec("meta.created", None, &r), &r), ["c", "a", "b"]);
+    assert_eq!(
+        sorted_ids(items, &spec("meta.created", None, &r), &r),
+        ["c", "a", "b"]
+    );
 }
 
 #[test]
@@ -94,12 +140,16 @@ fn numbers_and_booleans_by_type() {
         "id": "urn:example:n:1.0:User", "attributes": [{"name": "level", "type": "integer"}]
     }))
     .unwrap();
-    r.register_extension(ResourceKind::User, schema, false).unwrap();
+    r.register_extension(ResourceKind::User, schema, false)
+        .unwrap();
     let items = vec![
         json!({"id": "1", "urn:example:n:1.0:User": {"level": 10}}),
         json!({"id": "2", "urn:example:n:1.0:User": {"level": 9}}),
     ];
     assert_eq!(sorted_ids(items, &spec("level", None, &r), &r), ["2", "1"]);
-    let items = vec![json!({"id": "1", "active": true}), json!({"id": "2", "active": false})];
+    let items = vec![
+        json!({"id": "1", "active": true}),
+        json!({"id": "2", "active": false}),
+    ];
     assert_eq!(sorted_ids(items, &spec("active", None, &r), &r), ["2", "1"]);
 }
