@@ -23,7 +23,8 @@ impl PartialEq for Span {
 }
 impl Eq for Span {}
 
-// Consistent with `PartialEq`: all spans are equal, so they all hash alike.
+// Hashing must agree with equality (all spans are equal), so a span hashes to nothing;
+// a derived `Hash` would break `HashMap` lookups of equal filters.
 impl std::hash::Hash for Span {
     fn hash<H: std::hash::Hasher>(&self, _state: &mut H) {}
 }
