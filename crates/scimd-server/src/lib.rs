@@ -1,1 +1,77 @@
-pub fn placeholder() {}
+//! # scimd-server
+//!
+//! The HTTP side of scimd, on axum:
+//!
+//! - [`scim`]: the SCIM 2.0 endpoints under `/scim/v2/{tenant}`;
+//! - [`auth`] and [`tokens`]: bearer tokens, per tenant, stored as hashes;
+//! - [`tenants`]: tenant and token administration shared by the CLI;
+//! - [`ops`]: health, readiness and Prometheus metrics;
+//! - [`error`]: the one place errors become SCIM responses.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod ops;
+pub mod response;
+pub mod scim;
+pub mod state;
+pub mod tenants;
+pub mod tokens;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use scimd_protocol::ScimError;
+use state::AppState;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How often buffered token last-used times are written.
+const TOKEN_USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Builds the whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config().limits.max_body_bytes;
+    Router::new()
+        .nest("/scim/v2/{tenant}", scim::routes())
+        .merge(ops::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+async fn not_found() -> error::ApiError {
+    ScimError::not_found("no such endpoint; SCIM endpoints are under /scim/v2/{tenant}/").into()
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then stops
+/// accepting and lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let flusher = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(TOKEN_USAGE_FLUSH_INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.token_usage().flush(state.store()).await {
+                    tracing::warn!(error = %e, "could not record token last-used times");
+                }
+            }
+        })
+    };
+    let result = axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    flusher.abort();
+    if let Err(e) = state.token_usage().flush(state.store()).await {
+        tracing::warn!(error = %e, "could not record token last-used times at shutdown");
+    }
+    result
+}

@@ -1,0 +1,49 @@
+//! Server configuration: what the binary's flags, `SCIMD_*` variables and TOML file
+//! end up as. Every limit is explicit here and documented in the README.
+
+use serde::{Deserialize, Serialize};
+
+/// Request limits. Each one produces a SCIM error with a clear detail when exceeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "snake_case")]
+pub struct Limits {
+    /// Largest request body accepted, in bytes (413 beyond). Also the Bulk `maxPayloadSize`.
+    pub max_body_bytes: usize,
+    /// Longest `filter` accepted, in bytes (400 `invalidFilter` beyond).
+    pub max_filter_length: usize,
+    /// Deepest filter nesting accepted (400 `invalidFilter` beyond).
+    pub max_filter_depth: usize,
+    /// Most operations in one PATCH request (400 `tooMany` beyond).
+    pub max_patch_operations: usize,
+    /// Most operations in one Bulk request, the Bulk `maxOperations` (413 beyond).
+    pub max_bulk_operations: usize,
+    /// `count` used when a list request gives none.
+    pub default_page_size: u64,
+    /// Largest `count` honoured; larger values are lowered to it (RFC 7644 §3.4.2.4).
+    pub max_page_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_filter_length: 4096,
+            max_filter_depth: 32,
+            max_patch_operations: 1000,
+            max_bulk_operations: 1000,
+            default_page_size: 100,
+            max_page_size: 1000,
+        }
+    }
+}
+
+/// Configuration of the HTTP service (the listener itself is the binary's business).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The externally visible base URL, e.g. `https://scim.example.com`, used in SCIM
+    /// URLs, `Location` and `meta.location`. When `None`, it is derived from the
+    /// request's `Host` header with the `http` scheme.
+    pub public_url: Option<String>,
+    /// Request limits.
+    pub limits: Limits,
+}

@@ -1,0 +1,212 @@
+//! Bearer tokens: their format, issuing, verification and last-used bookkeeping.
+//!
+//! A token looks like `scimd_k3j9x2ab_<43 chars>`:
+//! - `scimd_` is a fixed prefix, so secret scanners can recognise leaked tokens;
+//! - `k3j9x2ab` is the token's public id (8 chars of `[a-z0-9]`), shown in lists and
+//!   used to find the record without scanning;
+//! - the rest is 32 random bytes (256 bits) in unpadded base64url.
+//!
+//! Only SHA-256 of the secret part is stored. A fast hash is right here: the secret is
+//! 256 random bits, so there is nothing to brute-force, and verification must be cheap
+//! because it runs on every request. The comparison is constant-time.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::distributions::{Alphanumeric, DistString};
+use rand::RngCore;
+use scimd_store::{Store, StoreError, TokenRecord};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+/// The fixed prefix of every scimd token.
+pub const TOKEN_PREFIX: &str = "scimd_";
+const ID_LEN: usize = 8;
+const SECRET_BYTES: usize = 32;
+
+/// A token just issued: the record to store and the full token string, which is shown
+/// to the admin once and never again.
+#[derive(Debug)]
+pub struct IssuedToken {
+    /// What is stored.
+    pub record: TokenRecord,
+    /// The bearer token string. Never log it.
+    pub token: String,
+}
+
+/// Creates a new token for a tenant (not yet stored).
+pub fn issue(
+    tenant_id: &str,
+    name: &str,
+    expires: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> IssuedToken {
+    let mut rng = rand::thread_rng();
+    let id = Alphanumeric
+        .sample_string(&mut rng, ID_LEN)
+        .to_ascii_lowercase();
+    let mut secret_bytes = [0u8; SECRET_BYTES];
+    rng.fill_bytes(&mut secret_bytes);
+    let secret = URL_SAFE_NO_PAD.encode(secret_bytes);
+    let token = format!("{TOKEN_PREFIX}{id}_{secret}");
+    IssuedToken {
+        record: TokenRecord {
+            id,
+            tenant_id: tenant_id.to_owned(),
+            name: name.to_owned(),
+            secret_hash: hash_secret(&secret),
+            created: now,
+            last_used: None,
+            expires,
+            revoked: None,
+        },
+        token,
+    }
+}
+
+/// SHA-256 of a token's secret part.
+pub fn hash_secret(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Splits a presented token into (public id, secret). `None` when it is not shaped
+/// like a scimd token.
+pub fn split_token(presented: &str) -> Option<(&str, &str)> {
+    let rest = presented.strip_prefix(TOKEN_PREFIX)?;
+    let id = rest.get(..ID_LEN)?;
+    let secret = rest.get(ID_LEN..)?.strip_prefix('_')?;
+    let id_ok = id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !id_ok || secret.is_empty() {
+        return None;
+    }
+    Some((id, secret))
+}
+
+/// Why a presented token was refused. The messages say what an admin can fix, and
+/// never repeat the token.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenRejection {
+    /// No `Authorization: Bearer` header.
+    #[error("missing bearer token: send 'Authorization: Bearer <token>'")]
+    Missing,
+    /// Unknown, malformed, wrong secret, or another tenant's token. One message for all,
+    /// so a caller cannot probe which tokens exist.
+    #[error("invalid bearer token for this tenant")]
+    Invalid,
+    /// The token was revoked.
+    #[error("the bearer token has been revoked; create a new one with 'scimd token create'")]
+    Revoked,
+    /// The token expired.
+    #[error("the bearer token has expired; create a new one with 'scimd token create'")]
+    Expired,
+}
+
+/// Verifies a presented bearer token for a tenant.
+pub async fn verify(
+    store: &dyn Store,
+    tenant_id: &str,
+    presented: &str,
+    now: OffsetDateTime,
+) -> Result<Result<TokenRecord, TokenRejection>, StoreError> {
+    let Some((id, secret)) = split_token(presented) else {
+        return Ok(Err(TokenRejection::Invalid));
+    };
+    let Some(record) = store.get_token(id).await? else {
+        return Ok(Err(TokenRejection::Invalid));
+    };
+    let hash = hash_secret(secret);
+    let hash_matches: bool = hash.as_slice().ct_eq(record.secret_hash.as_slice()).into();
+    // The tenant check comes after the hash check and gives the same answer, so a
+    // token of tenant A used on tenant B's URL learns nothing about B.
+    if !hash_matches || record.tenant_id != tenant_id {
+        return Ok(Err(TokenRejection::Invalid));
+    }
+    if record.revoked.is_some_and(|at| at <= now) {
+        return Ok(Err(TokenRejection::Revoked));
+    }
+    if record.expires.is_some_and(|at| at <= now) {
+        return Ok(Err(TokenRejection::Expired));
+    }
+    Ok(Ok(record))
+}
+
+/// Last-used times, collected in memory and written in batches, so that using a token
+/// never costs a database write.
+#[derive(Debug, Default)]
+pub struct TokenUsage {
+    pending: Mutex<HashMap<String, OffsetDateTime>>,
+}
+
+impl TokenUsage {
+    /// Notes that a token was used at `at`.
+    pub fn record(&self, token_id: &str, at: OffsetDateTime) {
+        if let Ok(mut map) = self.pending.lock() {
+            map.insert(token_id.to_owned(), at);
+        }
+    }
+
+    /// Takes everything recorded since the last call.
+    pub fn drain(&self) -> Vec<(String, OffsetDateTime)> {
+        match self.pending.lock() {
+            Ok(mut map) => map.drain().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Writes pending last-used times to the store.
+    pub async fn flush(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let batch = self.drain();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        store.touch_tokens(&batch).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_have_prefix_id_and_256_bit_secret() {
+        let now = OffsetDateTime::now_utc();
+        let issued = issue("acme", "entra", None, now);
+        let (id, secret) = split_token(&issued.token).unwrap();
+        assert_eq!(id, issued.record.id);
+        assert_eq!(URL_SAFE_NO_PAD.decode(secret).unwrap().len(), 32);
+        assert_eq!(issued.record.secret_hash, hash_secret(secret));
+        assert!(!issued.record.secret_hash.is_empty());
+        assert!(issued
+            .token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+    }
+
+    #[test]
+    fn two_tokens_differ() {
+        let now = OffsetDateTime::now_utc();
+        assert_ne!(
+            issue("a", "x", None, now).token,
+            issue("a", "x", None, now).token
+        );
+    }
+
+    #[test]
+    fn malformed_tokens_do_not_split() {
+        for bad in [
+            "",
+            "scimd_",
+            "scimd_abc",
+            "scimd_ABCDEFGH_xyz",
+            "other_abcdefgh_xyz",
+            "scimd_abcdefgh_",
+            "scimd_abcdefghxyz",
+        ] {
+            assert_eq!(split_token(bad), None, "{bad}");
+        }
+    }
+}
