@@ -40,6 +40,7 @@ contract_tests!(
     tenant_isolation,
     filters,
     filter_errors,
+    identity_provider_queries,
     sorting_and_index_paging,
     cursor_paging,
     memberships,
