@@ -1680,22 +1680,62 @@ pub async fn identity_provider_queries(store: &dyn Store) -> CheckResult {
     let g = group(store, t, "Group1", vec![member(&worker.id)]).await?;
     let worker_only = names(&["Test_User_00aa00aa@contoso.com"]);
     let user_cases = [
-        ("userName eq \"7d420df3-9995-4831-a406-ecf8166f5f6a\"".to_owned(), BTreeSet::new()),
-        ("userName eq \"test_user_00AA00AA@contoso.com\"".to_owned(), worker_only.clone()),
-        ("externalId eq \"0A21F0F2-8D2A-4F8E-BF98-7363C4AED4EF\"".to_owned(), worker_only.clone()),
-        ("emails[type eq \"work\"].value eq \"Test.User@contoso.com\"".to_owned(), worker_only.clone()),
-        (format!("id eq \"{}\" and manager eq \"{}\"", worker.id, boss.id), worker_only.clone()),
-        (format!("{enterprise}:manager.value eq \"{}\"", boss.id), worker_only.clone()),
-        ("title pr and userType eq \"Employee\"".to_owned(), worker_only.clone()),
-        ("name.familyName co \"O'Malley\"".to_owned(), worker_only.clone()),
-        ("userName sw \"test\" or userName sw \"nobody\"".to_owned(), worker_only.clone()),
-        ("not (userName sw \"test\")".to_owned(), names(&["boss@contoso.com"])),
-        ("meta.lastModified gt \"2011-05-13T04:42:34Z\"".to_owned(), names(&["boss@contoso.com", "Test_User_00aa00aa@contoso.com"])),
-        (format!("groups[value eq \"{}\"]", g.id), worker_only.clone()),
+        (
+            "userName eq \"7d420df3-9995-4831-a406-ecf8166f5f6a\"".to_owned(),
+            BTreeSet::new(),
+        ),
+        (
+            "userName eq \"test_user_00AA00AA@contoso.com\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "externalId eq \"0A21F0F2-8D2A-4F8E-BF98-7363C4AED4EF\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "emails[type eq \"work\"].value eq \"Test.User@contoso.com\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            format!("id eq \"{}\" and manager eq \"{}\"", worker.id, boss.id),
+            worker_only.clone(),
+        ),
+        (
+            format!("{enterprise}:manager.value eq \"{}\"", boss.id),
+            worker_only.clone(),
+        ),
+        (
+            "title pr and userType eq \"Employee\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "name.familyName co \"O'Malley\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "userName sw \"test\" or userName sw \"nobody\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "not (userName sw \"test\")".to_owned(),
+            names(&["boss@contoso.com"]),
+        ),
+        (
+            "meta.lastModified gt \"2011-05-13T04:42:34Z\"".to_owned(),
+            names(&["boss@contoso.com", "Test_User_00aa00aa@contoso.com"]),
+        ),
+        (
+            format!("groups[value eq \"{}\"]", g.id),
+            worker_only.clone(),
+        ),
     ];
     for (text, expected) in user_cases {
         let filter = parse(&text, &FilterLimits::default())?;
-        assert_eq!(matching(store, t, &filter).await?, expected, "filter {text}");
+        assert_eq!(
+            matching(store, t, &filter).await?,
+            expected,
+            "filter {text}"
+        );
     }
     for (text, expected) in [
         ("displayName eq \"group1\"".to_owned(), 1),
@@ -1703,16 +1743,32 @@ pub async fn identity_provider_queries(store: &dyn Store) -> CheckResult {
         (format!("members.value eq \"{}\"", boss.id), 0),
     ] {
         let filter = parse(&text, &FilterLimits::default())?;
-        let page = list(store, t, ResourceKind::Group, Some(&filter), None, all_pages()).await?;
+        let page = list(
+            store,
+            t,
+            ResourceKind::Group,
+            Some(&filter),
+            None,
+            all_pages(),
+        )
+        .await?;
         assert_eq!(page.total_results, expected, "filter {text}");
     }
     // Sort and paging exactly as parsed from query parameters.
     let registry = SchemaRegistry::with_core();
-    let sort = SortSpec::parse(Some("emails"), Some("descending"), &registry, ResourceKind::User)?;
+    let sort = SortSpec::parse(
+        Some("emails"),
+        Some("descending"),
+        &registry,
+        ResourceKind::User,
+    )?;
     let page = PageRequest::parse(Some("1"), Some("100"), None, &Default::default())?;
     let listed = list(store, t, ResourceKind::User, None, sort.as_ref(), page).await?;
     let order: Vec<String> = listed.resources.iter().map(user_name).collect();
     // Users without an email sort first in descending order.
-    assert_eq!(order, ["boss@contoso.com", "Test_User_00aa00aa@contoso.com"]);
+    assert_eq!(
+        order,
+        ["boss@contoso.com", "Test_User_00aa00aa@contoso.com"]
+    );
     Ok(())
 }
