@@ -35,8 +35,14 @@ fn filters(c: &mut Criterion) {
     let limits = FilterLimits::default();
     let user = typical_user();
     for (name, text) in [
-        ("userName eq", r#"userName eq "test_user_00aa00aa@contoso.com""#),
-        ("emails value path", r#"emails[type eq "work"].value eq "test.user@contoso.com""#),
+        (
+            "userName eq",
+            r#"userName eq "test_user_00aa00aa@contoso.com""#,
+        ),
+        (
+            "emails value path",
+            r#"emails[type eq "work"].value eq "test.user@contoso.com""#,
+        ),
     ] {
         c.bench_function(&format!("filter parse + evaluate: {name}"), |b| {
             b.iter(|| {
@@ -51,7 +57,10 @@ fn patches(c: &mut Criterion) {
     let registry = SchemaRegistry::with_core();
     let limits = PatchLimits::default();
     let user: Document = typical_user().as_object().cloned().unwrap_or_default();
-    let group: Document = json!({"displayName": "Group1"}).as_object().cloned().unwrap_or_default();
+    let group: Document = json!({"displayName": "Group1"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let default_dialect = json!({"Operations": [
         {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@contoso.com"},
         {"op": "Replace", "path": "name.familyName", "value": "Smith"},
@@ -69,8 +78,18 @@ fn patches(c: &mut Criterion) {
         .collect();
     let member_add = json!({"Operations": [{"op": "Add", "path": "members", "value": members}]});
     for (name, body, doc, kind) in [
-        ("Entra default dialect", &default_dialect, &user, ResourceKind::User),
-        ("Entra aadOptscim062020 dialect", &flag_dialect, &user, ResourceKind::User),
+        (
+            "Entra default dialect",
+            &default_dialect,
+            &user,
+            ResourceKind::User,
+        ),
+        (
+            "Entra aadOptscim062020 dialect",
+            &flag_dialect,
+            &user,
+            ResourceKind::User,
+        ),
         ("50-member add", &member_add, &group, ResourceKind::Group),
     ] {
         c.bench_function(&format!("patch parse + apply: {name}"), |b| {
