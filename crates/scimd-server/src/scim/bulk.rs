@@ -9,7 +9,7 @@
 use super::request::ScimRequest;
 use super::resources::{self, Scope};
 use crate::auth::TenantAuth;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::response::{JsonBody, ScimJson};
 use crate::state::AppState;
 use axum::extract::State;
@@ -20,7 +20,7 @@ use scimd_protocol::bulk::{
 };
 use scimd_protocol::etag::{etag, parse_if_match};
 use scimd_protocol::{ResourceKind, ScimError, ScimResult};
-use scimd_store::Fetch;
+use scimd_store::{Fetch, StoreError};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -102,13 +102,12 @@ fn parse_target(path: &str) -> ScimResult<Target> {
         .find(|k| k.endpoint().eq_ignore_ascii_case(endpoint))
         .ok_or_else(bad)?;
     match id {
-        Some(id) if id.is_empty() => Ok(Target { kind, id: None }),
+        None | Some("") => Ok(Target { kind, id: None }),
         Some(id) if id.contains('/') => Err(bad()),
         Some(id) => Ok(Target {
             kind,
             id: Some(id.to_owned()),
         }),
-        None => Ok(Target { kind, id: None }),
     }
 }
 
@@ -117,7 +116,8 @@ async fn run_operation(
     operation: &BulkOperation,
     resolved: &HashMap<String, String>,
 ) -> OperationResult {
-    let path = substitute_in_str(&operation.path, resolved).unwrap_or_else(|| operation.path.clone());
+    let path =
+        substitute_in_str(&operation.path, resolved).unwrap_or_else(|| operation.path.clone());
     let data = operation.data.clone().map(|mut data| {
         substitute_bulk_ids(&mut data, resolved);
         data
@@ -149,7 +149,9 @@ async fn run_operation(
             ScimError::new(
                 409,
                 None,
-                format!("the operation that declares bulkId '{first}' failed, so this one cannot run"),
+                format!(
+                    "the operation that declares bulkId '{first}' failed, so this one cannot run"
+                ),
             ),
             None,
         );
@@ -158,7 +160,10 @@ async fn run_operation(
         Ok(t) => t,
         Err(e) => return failed(e, None),
     };
-    let location = target.id.as_deref().map(|id| scope.location(target.kind, id));
+    let location = target
+        .id
+        .as_deref()
+        .map(|id| scope.location(target.kind, id));
     match execute(scope, &substituted, &target).await {
         Ok((status, id, version)) => {
             let created_id = (operation.method == BulkMethod::Post).then(|| id.clone());
@@ -200,7 +205,14 @@ async fn execute(
             ))
         })
     };
-    let scim = |e: crate::error::ApiError| e.to_scim();
+    let scim = |e: ApiError| {
+        // Bulk embeds errors instead of returning them, so the logging that
+        // `ApiError::into_response` does for database failures happens here.
+        if let ApiError::Store(StoreError::Database(cause)) = &e {
+            tracing::error!(error = %cause, "database error in a bulk operation");
+        }
+        e.to_scim()
+    };
     match operation.method {
         BulkMethod::Post => {
             if target.id.is_some() {
@@ -247,7 +259,10 @@ mod tests {
         let t = parse_target("/Users").unwrap();
         assert_eq!((t.kind, t.id), (ResourceKind::User, None));
         let t = parse_target("/groups/abc").unwrap();
-        assert_eq!((t.kind, t.id.as_deref()), (ResourceKind::Group, Some("abc")));
+        assert_eq!(
+            (t.kind, t.id.as_deref()),
+            (ResourceKind::Group, Some("abc"))
+        );
         for bad in ["Users", "/Things", "/Users/a/b", "", "/"] {
             assert!(parse_target(bad).is_err(), "{bad}");
         }

@@ -209,7 +209,10 @@ pub async fn list_schemas(
     request: ScimRequest,
 ) -> ScimJson {
     let scope = scope(&auth, state, &request);
-    ScimJson(StatusCode::OK, schemas_json(scope.state.registry(), &scope.base_url))
+    ScimJson(
+        StatusCode::OK,
+        schemas_json(scope.state.registry(), &scope.base_url),
+    )
 }
 
 /// `GET /Schemas/{id}`: the schema with that URN, 404 when unknown.

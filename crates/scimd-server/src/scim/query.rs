@@ -269,14 +269,25 @@ mod tests {
 
     #[test]
     fn search_body_errors_are_scim_errors() {
-        assert_eq!(ListParams::from_search_body(&json!([])).unwrap_err().status, 400);
+        assert_eq!(
+            ListParams::from_search_body(&json!([])).unwrap_err().status,
+            400
+        );
         let wrong_schema = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]});
         assert_eq!(
-            ListParams::from_search_body(&wrong_schema).unwrap_err().scim_type,
+            ListParams::from_search_body(&wrong_schema)
+                .unwrap_err()
+                .scim_type,
             Some(scimd_protocol::ScimType::InvalidSyntax)
         );
         let bad_attrs = json!({"attributes": [1, 2]});
-        assert_eq!(ListParams::from_search_body(&bad_attrs).unwrap_err().status, 400);
-        assert_eq!(ListParams::from_search_body(&json!({})).unwrap(), ListParams::default());
+        assert_eq!(
+            ListParams::from_search_body(&bad_attrs).unwrap_err().status,
+            400
+        );
+        assert_eq!(
+            ListParams::from_search_body(&json!({})).unwrap(),
+            ListParams::default()
+        );
     }
 }

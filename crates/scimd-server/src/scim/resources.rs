@@ -5,12 +5,12 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use scimd_protocol::etag::{etag, IfMatch};
+use scimd_protocol::filter::FilterLimits;
 use scimd_protocol::patch::{apply_patch, parse_patch, PatchLimits};
 use scimd_protocol::projection::Projection;
 use scimd_protocol::resource::{
     normalize_for_write, render, MemberChange, RenderContext, WriteMode,
 };
-use scimd_protocol::filter::FilterLimits;
 use scimd_protocol::{ResourceKind, ScimError, ScimResult};
 use scimd_store::{Fetch, NewResource, StoredResource, Update, UpdateFn};
 use serde_json::Value;
@@ -93,12 +93,12 @@ fn not_found(kind: ResourceKind, id: &str) -> ScimError {
 /// Checks an `If-Match` precondition against the current version (RFC 7644 §3.14).
 pub fn check_precondition(precondition: Option<&IfMatch>, current_version: u64) -> ScimResult<()> {
     match precondition {
-        Some(wanted) if !wanted.matches(current_version) => Err(ScimError::precondition_failed(
-            format!(
+        Some(wanted) if !wanted.matches(current_version) => {
+            Err(ScimError::precondition_failed(format!(
                 "the resource is at version {}, not the one in If-Match; read it again and retry",
                 etag(current_version)
-            ),
-        )),
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -221,10 +221,7 @@ pub async fn delete(
                 // Several (or no usable) tags: find the current version, check it, and
                 // let the store re-check it so the delete stays conditional.
                 let current = read(scope, kind, id, Fetch::NONE).await?;
-                check_precondition(
-                    Some(&IfMatch::Versions(versions)),
-                    current.meta.version,
-                )?;
+                check_precondition(Some(&IfMatch::Versions(versions)), current.meta.version)?;
                 Some(current.meta.version)
             }
         },
