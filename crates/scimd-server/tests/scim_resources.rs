@@ -754,3 +754,47 @@ async fn another_tenant_cannot_see_or_touch_resources() {
         .unwrap()
         .starts_with(&other_base));
 }
+
+#[tokio::test]
+async fn okta_group_push_flow() {
+    let ts = TestServer::start().await;
+    let u = create_user(&ts, "okta.member").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Find (nothing), create with `members: []`.
+    let r = ts
+        .call(
+            Method::GET,
+            "/Groups?filter=displayName%20eq%20%22Okta%20Push%22",
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["Resources"], json!([]));
+    let g = create_group(&ts, "Okta Push", &[]).await;
+    let gid = g["id"].as_str().unwrap().to_owned();
+    let path = format!("/Groups/{gid}");
+    // Rename with a path-less replace carrying the id.
+    let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"id": gid, "displayName": "Okta Pushed"}}]});
+    assert_eq!(
+        ts.call(Method::PATCH, &path, Some(rename)).await.status,
+        204
+    );
+    let add = json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": u, "display": "x"}]}]});
+    assert_eq!(ts.call(Method::PATCH, &path, Some(add)).await.status, 204);
+    let body = ts.call(Method::GET, &path, None).await.json();
+    assert_eq!(body["displayName"], "Okta Pushed");
+    assert_eq!(body["members"][0]["value"], u.as_str());
+    // Push an empty group.
+    let empty = json!({"Operations": [{"op": "replace", "path": "members", "value": []}]});
+    assert_eq!(ts.call(Method::PATCH, &path, Some(empty)).await.status, 204);
+    let body = ts.call(Method::GET, &path, None).await.json();
+    assert_eq!(body.get("members").cloned().unwrap_or(json!([])), json!([]));
+    // Members naming unknown ids are refused, not silently dropped.
+    let ghost = json!({"Operations": [{"op": "add", "path": "members",
+        "value": [{"value": "00000000-0000-4000-8000-000000000000"}]}]});
+    let r = ts.call(Method::PATCH, &path, Some(ghost)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(ts.call(Method::DELETE, &path, None).await.status, 204);
+}
