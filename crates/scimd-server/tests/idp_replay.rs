@@ -5,6 +5,7 @@
 
 mod common;
 #[path = "fixtures/harness/mod.rs"]
+#[allow(dead_code)]
 mod harness;
 
 use common::TestServer;
