@@ -22,11 +22,15 @@ fn every_fixture_file_parses() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let fixture: harness::Fixture = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let fixture: harness::Fixture =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(!fixture.steps.is_empty(), "{} has no steps", path.display());
         for step in &fixture.steps {
-            assert!(!step.name.is_empty(), "{}: a step has no name", path.display());
+            assert!(
+                !step.name.is_empty(),
+                "{}: a step has no name",
+                path.display()
+            );
         }
         seen += 1;
     }
