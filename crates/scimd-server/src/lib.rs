@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod lenient_http;
 pub mod ops;
 pub mod response;
 pub mod scim;
@@ -66,6 +67,7 @@ pub async fn serve(
             }
         })
     };
+    let listener = lenient_http::LenientListener::new(listener);
     let result = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
