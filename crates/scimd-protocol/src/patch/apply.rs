@@ -525,7 +525,7 @@ impl<'r> Engine<'r> {
                 touched = matching;
             }
         }
-        elements.retain(|e| !is_empty_value(e) && !(attr.multi_valued && only_labels(e)));
+        elements.retain(|e| !(is_empty_value(e) || (attr.multi_valued && only_labels(e))));
         keep_one_primary(&mut elements, &touched);
         if attr.multi_valued {
             self.store_list(slot, elements);
