@@ -36,6 +36,7 @@
 
 use super::ast::{CompareOp, Filter, Literal};
 use super::instant::parse_instant;
+use super::parse::parse_json_number;
 use crate::error::{ScimError, ScimResult};
 use crate::path::AttrPath;
 use crate::schema::{
@@ -326,9 +327,9 @@ fn operand(
             }
             match literal {
                 Literal::Number(n) => Ok(Operand::Number(n.clone())),
-                Literal::String(s) => serde_json::from_str::<Number>(s.trim())
+                Literal::String(s) => parse_json_number(s.trim())
                     .map(Operand::Number)
-                    .map_err(|_| cannot_match("a number")),
+                    .ok_or_else(|| cannot_match("a number")),
                 _ => Err(cannot_match("a number")),
             }
         }
@@ -556,7 +557,7 @@ fn compare_one(value: &Value, op: CompareOp, operand: &Operand) -> bool {
         Operand::Number(expected) => {
             let actual = match value {
                 Value::Number(n) => Some(n.clone()),
-                Value::String(s) => serde_json::from_str::<Number>(s.trim()).ok(),
+                Value::String(s) => parse_json_number(s.trim()),
                 _ => None,
             };
             actual

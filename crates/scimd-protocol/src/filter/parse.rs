@@ -514,13 +514,29 @@ fn bare_word_literal(word: &str, start: usize) -> Result<Literal, SyntaxError> {
         return Ok(Literal::Null);
     }
     if is_json_number(word) {
-        return serde_json::from_str::<serde_json::Number>(word)
-            .map(Literal::Number)
-            .map_err(|_| {
-                SyntaxError::new(start, format!("number {word} at {start} is out of range"))
-            });
+        return parse_json_number(word).map(Literal::Number).ok_or_else(|| {
+            SyntaxError::new(start, format!("number {word} at {start} is out of range"))
+        });
     }
     Ok(Literal::String(word.to_owned()))
+}
+
+/// Reads a JSON number: integers exactly when they fit 64 bits, anything else as
+/// the nearest `f64` (Rust's parser rounds correctly, so printing and reading back
+/// gives the same value). `None` when not a JSON number or not finite.
+pub(crate) fn parse_json_number(word: &str) -> Option<serde_json::Number> {
+    if !is_json_number(word) {
+        return None;
+    }
+    if let Ok(n) = word.parse::<i64>() {
+        return Some(n.into());
+    }
+    if let Ok(n) = word.parse::<u64>() {
+        return Some(n.into());
+    }
+    word.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
 }
 
 /// Whether `word` is a JSON number (RFC 8259 §6):
