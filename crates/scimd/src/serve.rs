@@ -25,6 +25,7 @@ const MAX_URLS_SHOWN: usize = 10;
 
 /// Runs the server until a stop signal.
 pub async fn run(settings: &Settings) -> Result<(), CliError> {
+    let stop = StopSignals::register()?;
     let store = store::open(settings, Create::IfMissing).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -51,7 +52,7 @@ pub async fn run(settings: &Settings) -> Result<(), CliError> {
     let shutdown = {
         let stopping = stopping.clone();
         async move {
-            stop_signal().await;
+            stop.received().await;
             stopping.notify_one();
         }
     };
@@ -110,31 +111,45 @@ async fn announce(store: &dyn Store, base: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Completes on SIGTERM (orchestrators) or SIGINT (Ctrl-C).
-async fn stop_signal() {
-    let interrupt = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// The stop signals, registered before anything is printed: a SIGTERM sent as soon
+/// as the URL appears must stop the server gracefully, not kill it with the default
+/// disposition.
+struct StopSignals {
     #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn register() -> Result<StopSignals, CliError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let register = |kind: SignalKind, name: &str| {
+                signal(kind).map_err(|e| CliError::io(format!("listening for {name}"), e))
+            };
+            Ok(StopSignals {
+                terminate: register(SignalKind::terminate(), "SIGTERM")?,
+                interrupt: register(SignalKind::interrupt(), "SIGINT")?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!(signal = "SIGINT", "stopping: finishing in-flight requests"),
-        () = terminate => tracing::info!(signal = "SIGTERM", "stopping: finishing in-flight requests"),
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
+    }
+
+    /// Completes on SIGTERM (orchestrators) or SIGINT (Ctrl-C).
+    async fn received(mut self) {
+        #[cfg(unix)]
+        let name = tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        };
+        #[cfg(not(unix))]
+        let name = match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            Err(_) => std::future::pending().await,
+        };
+        tracing::info!(signal = name, "stopping: finishing in-flight requests");
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::config::Settings;
 use crate::error::CliError;
+use scimd_store::sqlite::SqliteStore;
 use scimd_store::Store;
 use std::sync::Arc;
 
@@ -32,10 +33,6 @@ pub async fn open(settings: &Settings, create: Create) -> Result<Arc<dyn Store>,
         Create::Never if !path.exists() => return Err(CliError::NoDatabase(path)),
         Create::Never => {}
     }
-    // TODO(cli): SqliteStore::open once the store branch is merged into main.
-    let _: Option<Arc<dyn Store>> = None;
-    Err(CliError::Config(format!(
-        "this build has no SQLite store yet (cannot open {})",
-        path.display()
-    )))
+    let store = SqliteStore::open(&path).await?;
+    Ok(Arc::new(store))
 }
