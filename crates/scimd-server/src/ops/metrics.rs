@@ -96,6 +96,9 @@ pub fn method_label(method: &Method) -> &'static str {
 
 /// Records one finished request.
 pub fn record_request(method: &'static str, route: &str, status: u16, elapsed: Duration) {
+    // Before the recorder is installed, `metrics` drops samples silently; installing
+    // here (one atomic load once done) means no request can go uncounted.
+    install();
     let route = route.to_owned();
     metrics::counter!(
         REQUESTS_TOTAL,
