@@ -102,6 +102,13 @@ async fn metrics_count_requests_by_route_template_never_by_tenant_or_path() {
             .any(|l| l.contains(r#"route="unmatched""#) && l.contains(r#"status="404""#)),
         "{text}"
     );
+    // The SCIM request is counted under its template, whatever its outcome.
+    assert!(
+        counters
+            .iter()
+            .any(|l| l.contains(r#"route="/scim/v2/{tenant}/Users/{id}""#)),
+        "{text}"
+    );
     for private in [
         "acme",
         "2819c223",
