@@ -27,7 +27,11 @@ impl OpsServer {
 
     pub async fn start() -> OpsServer {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("scimd.db")).await.unwrap());
+        let store = Arc::new(
+            SqliteStore::open(&dir.path().join("scimd.db"))
+                .await
+                .unwrap(),
+        );
         let (_tenant, issued) = tenants::create_tenant_with_token(store.as_ref(), "acme", "Acme")
             .await
             .unwrap();
