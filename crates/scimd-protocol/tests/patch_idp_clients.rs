@@ -41,12 +41,7 @@ fn ops(ops: Value) -> Value {
 }
 
 fn refs(ids: &[&str]) -> Vec<MemberRef> {
-    ids.iter()
-        .map(|id| MemberRef {
-            value: id.to_string(),
-            kind: None,
-        })
-        .collect()
+    ids.iter().map(|id| MemberRef::id(*id)).collect()
 }
 
 fn user_case(name: &'static str, body: Value, expect: Vec<(&'static str, Value)>) -> Case {
@@ -332,7 +327,14 @@ fn cases() -> Vec<Case> {
             ops(json!([{"op": "Add", "path": "members", "value": [
                 {"value": "u1", "$ref": null}, {"value": "u2", "display": "User 2"}
             ]}])),
-            vec![MemberChange::Add(refs(&["u1", "u2"]))],
+            vec![MemberChange::Add(vec![
+                MemberRef::id("u1"),
+                MemberRef {
+                    value: "u2".into(),
+                    kind: None,
+                    display: Some("User 2".into()),
+                },
+            ])],
         ),
         group_case(
             "Microsoft validator: a string where the member array is expected",

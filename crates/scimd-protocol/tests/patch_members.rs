@@ -26,10 +26,7 @@ fn patch(ops: Value) -> Result<PatchOutcome, ScimError> {
 }
 
 fn m(id: &str) -> MemberRef {
-    MemberRef {
-        value: id.into(),
-        kind: None,
-    }
+    MemberRef::id(id)
 }
 
 #[test]
@@ -38,6 +35,20 @@ fn members_never_enter_the_document() {
     assert_eq!(out.document, group());
     assert!(out.changed, "a member change is a change");
     assert_eq!(out.members, vec![MemberChange::Add(vec![m("u1")])]);
+}
+
+#[test]
+fn microsofts_member_display_name_is_taken_as_display() {
+    let out = patch(json!([{"op": "add", "path": "members", "value": [
+        {"displayName": "new User", "value": "u4"}
+    ]}]))
+    .unwrap();
+    let expected = MemberRef {
+        value: "u4".into(),
+        kind: None,
+        display: Some("new User".into()),
+    };
+    assert_eq!(out.members, vec![MemberChange::Add(vec![expected])]);
 }
 
 #[test]
@@ -51,11 +62,13 @@ fn member_type_is_kept_when_given() {
         vec![MemberChange::Add(vec![
             MemberRef {
                 value: "g1".into(),
-                kind: Some(ResourceKind::Group)
+                kind: Some(ResourceKind::Group),
+                display: None,
             },
             MemberRef {
                 value: "u1".into(),
-                kind: Some(ResourceKind::User)
+                kind: Some(ResourceKind::User),
+                display: Some("x".into()),
             },
         ])]
     );

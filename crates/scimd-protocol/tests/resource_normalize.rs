@@ -354,16 +354,15 @@ mod rfc7643_4_2_group_members {
             Some(vec![
                 MemberRef {
                     value: "u1".into(),
-                    kind: Some(ResourceKind::User)
+                    kind: Some(ResourceKind::User),
+                    display: Some("U".into()),
                 },
                 MemberRef {
                     value: "g1".into(),
-                    kind: Some(ResourceKind::Group)
+                    kind: Some(ResourceKind::Group),
+                    display: None,
                 },
-                MemberRef {
-                    value: "u2".into(),
-                    kind: None
-                },
+                MemberRef::id("u2"),
             ])
         );
     }

@@ -52,6 +52,31 @@ fn ids_of(list: &Value) -> Vec<String> {
 // ---- R2, R3, R4: filters as Entra and Okta send them ------------------------------
 
 #[tokio::test]
+async fn a_trailing_slash_names_the_same_collection() {
+    let ts = TestServer::start().await;
+    let r = ts
+        .call(
+            Method::POST,
+            "/Users/",
+            Some(json!({"userName": "slash", "displayName": "BobIsAmazing"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Microsoft's validator, verbatim.
+    let r = ts
+        .call(
+            Method::GET,
+            "/Users/?filter=DisplayName+eq+%22BobIsAmazing%22",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["totalResults"], 1);
+    let r = ts.call(Method::GET, "/Groups/", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
 async fn r2_no_match_is_200_with_empty_resources_array() {
     let ts = TestServer::start().await;
     // Entra's Test Connection, verbatim.

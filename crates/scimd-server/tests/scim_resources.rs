@@ -806,10 +806,16 @@ async fn okta_group_push_flow() {
     assert_eq!(ts.call(Method::PATCH, &path, Some(empty)).await.status, 204);
     let body = ts.call(Method::GET, &path, None).await.json();
     assert_eq!(body.get("members").cloned().unwrap_or(json!([])), json!([]));
-    // Members naming unknown ids are refused, not silently dropped.
+    // Members naming ids that are not users or groups of the tenant are skipped (an
+    // IdP would retry a refused PATCH forever), and never appear as members.
     let ghost = json!({"Operations": [{"op": "add", "path": "members",
-        "value": [{"value": "00000000-0000-4000-8000-000000000000"}]}]});
+        "value": [{"value": "00000000-0000-4000-8000-000000000000"}, {"value": u, "displayName": "new User"}]}]});
     let r = ts.call(Method::PATCH, &path, Some(ghost)).await;
-    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.status, 204, "{}", r.text);
+    let body = ts.call(Method::GET, &path, None).await.json();
+    assert_eq!(body["members"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(body["members"][0]["value"], u.as_str());
+    // The display the client sent is what the group shows (Microsoft's validator).
+    assert_eq!(body["members"][0]["display"], "new User");
     assert_eq!(ts.call(Method::DELETE, &path, None).await.status, 204);
 }

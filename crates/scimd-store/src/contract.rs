@@ -101,6 +101,7 @@ fn member(id: &str) -> MemberRef {
     MemberRef {
         value: id.into(),
         kind: None,
+        display: None,
     }
 }
 
@@ -674,22 +675,22 @@ pub async fn tenant_isolation(store: &dyn Store) -> CheckResult {
         None,
         "delete other tenant's user",
     )?;
-    // A member from another tenant does not exist here.
-    expect_scim(
-        store
-            .update(
-                "iso-a",
-                ResourceKind::Group,
-                &ga.id,
-                None,
-                change_members(vec![MemberChange::Add(vec![member(&b.id)])]),
-                Fetch::NONE,
-            )
-            .await,
-        400,
-        Some(ScimType::InvalidValue),
-        "member from another tenant",
-    )?;
+    // A member from another tenant does not exist here: it is skipped.
+    let after = store
+        .update(
+            "iso-a",
+            ResourceKind::Group,
+            &ga.id,
+            None,
+            change_members(vec![MemberChange::Add(vec![member(&b.id)])]),
+            Fetch::ALL,
+        )
+        .await?;
+    assert_eq!(
+        member_ids(&after),
+        vec![a.id.clone()],
+        "another tenant's user became a member"
+    );
     let page = list(
         store,
         "iso-a",
@@ -1495,55 +1496,46 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
     Ok(())
 }
 
-/// Members must exist in the tenant, with the declared type.
+/// Members that are not resources of the tenant (or not of the declared type) are
+/// skipped, not refused: IdPs only send ids the server returned, so an unknown id was
+/// deleted meanwhile, and refusing would make them retry forever. A group cannot
+/// contain itself (400). A `display` sent with a member is kept and returned.
 pub async fn member_validation(store: &dyn Store) -> CheckResult {
     let t = "member-validation";
     tenant(store, t).await?;
-    let u = user(store, t, json!({"userName": "v"})).await?;
+    let u = user(store, t, json!({"userName": "v", "displayName": "Vee"})).await?;
     let g = group(store, t, "G", vec![]).await?;
-    let result = group(store, t, "H", vec![member("does-not-exist")]).await;
-    match &result {
-        Err(StoreError::Scim(e))
-            if e.status == 400 && e.scim_type == Some(ScimType::InvalidValue) =>
-        {
-            assert!(
-                e.detail.contains("does-not-exist"),
-                "error names the id: {}",
-                e.detail
-            );
-        }
-        other => return Err(format!("expected invalidValue, got {other:?}").into()),
-    }
-    // Nothing of the failed create remains.
-    let none = list(
-        store,
-        t,
-        ResourceKind::Group,
-        Some(&eq("displayName", "H")),
-        None,
-        all_pages(),
-    )
-    .await?;
-    assert_eq!(none.total_results, 0);
+    let h = group(store, t, "H", vec![member("does-not-exist"), member(&u.id)]).await?;
+    let h = store
+        .get(t, ResourceKind::Group, &h.id, Fetch::ALL)
+        .await?
+        .ok_or("group missing")?;
+    assert_eq!(
+        member_ids(&h),
+        vec![u.id.clone()],
+        "only the existing member is kept"
+    );
     let wrong_type = MemberRef {
         value: u.id.clone(),
         kind: Some(ResourceKind::Group),
+        display: None,
     };
-    expect_scim(
-        store
-            .update(
-                t,
-                ResourceKind::Group,
-                &g.id,
-                None,
-                change_members(vec![MemberChange::Add(vec![wrong_type])]),
-                Fetch::NONE,
-            )
-            .await,
-        400,
-        Some(ScimType::InvalidValue),
-        "member of the wrong type",
-    )?;
+    let after = store
+        .update(
+            t,
+            ResourceKind::Group,
+            &g.id,
+            None,
+            change_members(vec![MemberChange::Add(vec![wrong_type])]),
+            Fetch::ALL,
+        )
+        .await?;
+    assert_eq!(
+        after.members,
+        Some(vec![]),
+        "a user is not a member of type Group"
+    );
+    assert_eq!(after.meta.version, g.meta.version, "nothing changed");
     expect_scim(
         store
             .update(
@@ -1565,6 +1557,33 @@ pub async fn member_validation(store: &dyn Store) -> CheckResult {
         .ok_or("group missing")?;
     assert_eq!(unchanged.members, Some(vec![]));
     assert_eq!(unchanged.meta.version, g.meta.version);
+    // The display a client sends is returned; without one, the member's own name.
+    let labelled = MemberRef {
+        value: u.id.clone(),
+        kind: None,
+        display: Some("new User".into()),
+    };
+    let after = store
+        .update(
+            t,
+            ResourceKind::Group,
+            &g.id,
+            None,
+            change_members(vec![MemberChange::Add(vec![labelled])]),
+            Fetch::ALL,
+        )
+        .await?;
+    let members = after.members.ok_or("members not loaded")?;
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        members.first().and_then(|m| m.display.as_deref()),
+        Some("new User")
+    );
+    let h_members = h.members.ok_or("members not loaded")?;
+    assert_eq!(
+        h_members.first().and_then(|m| m.display.as_deref()),
+        Some("Vee")
+    );
     Ok(())
 }
 

@@ -282,10 +282,7 @@ async fn one_member_change_in_a_huge_group_touches_one_row() {
             ResourceKind::Group,
             &group.id,
             None,
-            change(MemberChange::Add(vec![MemberRef {
-                value: newcomer.clone(),
-                kind: None,
-            }])),
+            change(MemberChange::Add(vec![MemberRef::id(newcomer.clone())])),
             Fetch::NONE,
         )
         .await

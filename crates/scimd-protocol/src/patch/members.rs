@@ -22,8 +22,7 @@ use super::request::PatchOp;
 use crate::error::{ScimError, ScimResult};
 use crate::filter::{CompareOp, Filter, Literal};
 use crate::path::PatchPath;
-use crate::resource::{MemberChange, MemberRef};
-use crate::schema::ResourceKind;
+use crate::resource::{parse_members, MemberChange, MemberRef};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -94,57 +93,11 @@ fn collect_member_ids(filter: &Filter, ids: &mut Vec<String>) -> ScimResult<()> 
     }
 }
 
-/// The members a value lists: an array of `{"value": id, "type": ...}` objects,
-/// a single such object, or a bare id string (Microsoft's validator sends
-/// `"value": "<id>"` where an array is expected). `display` and `$ref` are ignored:
-/// the store derives them from the member itself.
+/// The members a PATCH value lists (see [`parse_members`] for the accepted forms).
 pub(crate) fn member_refs(value: Option<&Value>) -> ScimResult<Vec<MemberRef>> {
-    let items: &[Value] = match value {
-        None | Some(Value::Null) => &[],
-        Some(Value::Array(items)) => items,
-        Some(single) => std::slice::from_ref(single),
-    };
-    let mut refs = Vec::with_capacity(items.len());
-    let mut seen = HashSet::new();
-    for item in items {
-        let member = member_ref(item)?;
-        if seen.insert(member.value.clone()) {
-            refs.push(member);
-        }
-    }
-    Ok(refs)
-}
-
-fn member_ref(item: &Value) -> ScimResult<MemberRef> {
-    let bad = || {
-        ScimError::invalid_value(
-            "each member must be an object with a non-empty 'value' (the member's id)",
-        )
-    };
-    match item {
-        Value::String(id) if !id.is_empty() => Ok(MemberRef {
-            value: id.clone(),
-            kind: None,
-        }),
-        Value::Object(object) => {
-            let field = |name: &str| {
-                object
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                    .map(|(_, v)| v)
-            };
-            let id = match field("value") {
-                Some(Value::String(id)) if !id.is_empty() => id.clone(),
-                _ => return Err(bad()),
-            };
-            let kind = match field("type").and_then(Value::as_str) {
-                Some(t) if t.eq_ignore_ascii_case("User") => Some(ResourceKind::User),
-                Some(t) if t.eq_ignore_ascii_case("Group") => Some(ResourceKind::Group),
-                _ => None,
-            };
-            Ok(MemberRef { value: id, kind })
-        }
-        _ => Err(bad()),
+    match value {
+        Some(v) => parse_members(v),
+        None => Ok(Vec::new()),
     }
 }
 
@@ -155,7 +108,7 @@ fn member_ref(item: &Value) -> ScimResult<MemberRef> {
 /// ```
 /// use scimd_protocol::patch::apply_member_changes;
 /// use scimd_protocol::resource::{MemberChange, MemberRef};
-/// let add = |id: &str| MemberRef { value: id.into(), kind: None };
+/// let add = |id: &str| MemberRef::id(id);
 /// let ids = apply_member_changes(
 ///     &["a".to_string()],
 ///     &[MemberChange::Add(vec![add("b"), add("a")]), MemberChange::Remove(vec!["a".into()])],

@@ -25,7 +25,7 @@
 //!   (RFC 7643 §2.4). When several are, the first keeps `primary: true` and the
 //!   others get `false`, rather than failing a whole provisioning cycle.
 
-use super::{Document, MemberRef};
+use super::{parse_members, Document, MemberRef};
 use crate::error::{ScimError, ScimResult};
 use crate::path::{split_urn, AttrPath};
 use crate::schema::{
@@ -451,69 +451,6 @@ fn is_base64(s: &str) -> bool {
     [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
         .any(|engine| engine.decode(&compact).is_ok())
-}
-
-/// Parses a group's `members` (RFC 7643 §4.2). Accepts an array or a single member;
-/// a member is `{"value": id, "type"?, "display"?, "$ref"?}` (only `value` and `type`
-/// are kept) or, leniently, a bare id string. Duplicates are removed, first wins.
-/// `null` means unassigned: no members.
-pub(crate) fn parse_members(value: &Value) -> ScimResult<Vec<MemberRef>> {
-    let items: Vec<&Value> = match value {
-        Value::Null => vec![],
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    let mut members: Vec<MemberRef> = Vec::with_capacity(items.len());
-    for item in items {
-        let member = parse_member(item)?;
-        if !members.iter().any(|m| m.value == member.value) {
-            members.push(member);
-        }
-    }
-    Ok(members)
-}
-
-fn parse_member(item: &Value) -> ScimResult<MemberRef> {
-    let missing = || ScimError::invalid_value("each of 'members' must have a string 'value'");
-    let (value, kind) = match item {
-        Value::String(s) => (s.as_str(), None),
-        Value::Object(o) => {
-            let value = o
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("value"))
-                .and_then(|(_, v)| v.as_str())
-                .ok_or_else(missing)?;
-            let kind = match o
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("type"))
-                .map(|(_, v)| v)
-            {
-                None | Some(Value::Null) => None,
-                Some(Value::String(t)) if t.eq_ignore_ascii_case("user") => {
-                    Some(ResourceKind::User)
-                }
-                Some(Value::String(t)) if t.eq_ignore_ascii_case("group") => {
-                    Some(ResourceKind::Group)
-                }
-                Some(Value::String(t)) if t.is_empty() => None,
-                Some(other) => {
-                    return Err(ScimError::invalid_value(format!(
-                        "'members.type' must be \"User\" or \"Group\", got {other}"
-                    )))
-                }
-            };
-            (value, kind)
-        }
-        _ => return Err(missing()),
-    };
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(missing());
-    }
-    Ok(MemberRef {
-        value: value.to_owned(),
-        kind,
-    })
 }
 
 /// The top-level attributes of `kind` (core and extensions) with where they live.

@@ -51,11 +51,12 @@ impl KindMarker for Groups {
 }
 
 fn resource_routes<K: KindMarker>(endpoint: &str) -> Router<AppState> {
+    let collection = || get(list_resources::<K>).post(create_resource::<K>);
     Router::new()
-        .route(
-            &format!("/{endpoint}"),
-            get(list_resources::<K>).post(create_resource::<K>),
-        )
+        .route(&format!("/{endpoint}"), collection())
+        // Microsoft's validator queries `/Users/?filter=...`; a trailing slash on a
+        // collection names the same collection.
+        .route(&format!("/{endpoint}/"), collection())
         .route(&format!("/{endpoint}/.search"), post(search_resources::<K>))
         .route(
             &format!("/{endpoint}/{{id}}"),

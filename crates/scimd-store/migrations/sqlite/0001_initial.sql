@@ -80,6 +80,9 @@ CREATE TABLE group_members (
     group_id    TEXT NOT NULL,
     member_id   TEXT NOT NULL,
     member_type TEXT NOT NULL CHECK (member_type IN ('User', 'Group')),
+    -- The `display` the client sent with the member, if any; returned instead of the
+    -- member's own name.
+    display     TEXT,
     PRIMARY KEY (tenant_id, group_id, member_id),
     FOREIGN KEY (tenant_id, group_id) REFERENCES groups (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;

@@ -43,14 +43,16 @@ async fn exists(
 }
 
 /// The type of a member: the one the client gave, checked, or the table that holds
-/// the id. Members must be resources of the same tenant (RFC 7643 §4.2: `value` is the
-/// member's `id`); anything else is 400 `invalidValue` naming the id.
+/// the id. `None` when no resource of the tenant has that id (or not of the given
+/// type): such members are skipped, not refused. Entra and Okta only send ids this
+/// server returned, so an unknown id is one deleted meanwhile; refusing the whole
+/// PATCH would make the IdP retry it forever. A group naming itself is 400.
 async fn resolve_member(
     conn: &mut SqliteConnection,
     tenant: &str,
     group_id: &str,
     member: &MemberRef,
-) -> StoreResult<ResourceKind> {
+) -> StoreResult<Option<ResourceKind>> {
     if member.value == group_id {
         return Err(ScimError::invalid_value(format!(
             "group '{group_id}' cannot be a member of itself"
@@ -64,18 +66,14 @@ async fn resolve_member(
     };
     for kind in candidates {
         if exists(conn, tenant, *kind, &member.value).await? {
-            return Ok(*kind);
+            return Ok(Some(*kind));
         }
     }
-    Err(ScimError::invalid_value(format!(
-        "member '{}' does not exist{}",
-        member.value,
-        match member.kind {
-            Some(kind) => format!(" as a {}", kind.name()),
-            None => String::new(),
-        }
-    ))
-    .into())
+    tracing::debug!(
+        group = group_id,
+        "skipped a member that is not a resource of the tenant"
+    );
+    Ok(None)
 }
 
 async fn add_one(
@@ -84,15 +82,18 @@ async fn add_one(
     group_id: &str,
     member: &MemberRef,
 ) -> StoreResult<bool> {
-    let kind = resolve_member(conn, tenant, group_id, member).await?;
+    let Some(kind) = resolve_member(conn, tenant, group_id, member).await? else {
+        return Ok(false);
+    };
     let done = sqlx::query(
-        "INSERT INTO group_members (tenant_id, group_id, member_id, member_type) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        "INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(tenant)
     .bind(group_id)
     .bind(&member.value)
     .bind(kind_text(kind))
+    .bind(member.display.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -177,7 +178,7 @@ pub(super) async fn load_members(
 ) -> StoreResult<Vec<Member>> {
     let rows = sqlx::query(
         "SELECT gm.member_id, gm.member_type, \
-                COALESCE(u.display_name, u.user_name, g.display_name) AS display \
+                COALESCE(gm.display, u.display_name, u.user_name, g.display_name) AS display \
          FROM group_members gm \
          LEFT JOIN users u ON gm.member_type = 'User' \
               AND u.tenant_id = gm.tenant_id AND u.id = gm.member_id \
