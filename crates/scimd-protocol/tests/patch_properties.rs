@@ -114,11 +114,11 @@ proptest! {
         changes in prop::collection::vec(
             prop_oneof![
                 prop::collection::vec("[a-e]", 0..4).prop_map(|ids| MemberChange::Add(
-                    ids.into_iter().map(|value| MemberRef::id(value)).collect())),
+                    ids.into_iter().map(MemberRef::id).collect())),
                 prop::collection::vec("[a-e]", 0..4).prop_map(MemberChange::Remove),
                 Just(MemberChange::RemoveAll),
                 prop::collection::vec("[a-e]", 0..4).prop_map(|ids| MemberChange::ReplaceAll(
-                    ids.into_iter().map(|value| MemberRef::id(value)).collect())),
+                    ids.into_iter().map(MemberRef::id).collect())),
             ],
             0..6,
         )
