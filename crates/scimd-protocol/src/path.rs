@@ -7,10 +7,18 @@
 //! nameChar  = "-" / "_" / DIGIT / ALPHA
 //! ```
 //!
+//! PATCH paths (RFC 7644 §3.5.2) add a bracketed filter and a trailing sub-attribute:
+//!
+//! ```text
+//! PATH      = attrPath / valuePath [subAttr]
+//! valuePath = attrPath "[" valFilter "]"
+//! ```
+//!
 //! `$ref` is accepted as an attribute name: the RFC's schemas use it for sub-attributes
 //! (`members.$ref`) although the ABNF forgets the `$`.
 
 use crate::error::{ScimError, ScimResult};
+use crate::filter::{Filter, FilterLimits};
 use std::fmt;
 
 /// A parsed attribute path: an optional schema URN, an attribute name and an optional
@@ -119,6 +127,64 @@ impl fmt::Display for AttrPath {
             write!(f, "{urn}:")?;
         }
         f.write_str(&self.name)?;
+        if let Some(sub) = &self.sub_attr {
+            write!(f, ".{sub}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A PATCH operation's `path` (RFC 7644 §3.5.2): `attrPath` or `valuePath [subAttr]`.
+///
+/// | path | `attr` | `filter` | `sub_attr` |
+/// |---|---|---|---|
+/// | `members` | `members` | – | – |
+/// | `name.familyName` | `name.familyName` | – | – |
+/// | `members[value eq "id"]` | `members` | `value eq "id"` | – |
+/// | `emails[type eq "work"].value` | `emails` | `type eq "work"` | `value` |
+/// | `urn:...:enterprise:2.0:User:manager.value` | `urn:...:User:manager.value` | – | – |
+///
+/// In `attr[filter].sub` the sub-attribute is held in [`PatchPath::sub_attr`] and
+/// `attr.sub_attr` is `None`; a filter's paths name sub-attributes of `attr`'s elements.
+///
+/// ```
+/// use scimd_protocol::path::PatchPath;
+/// use scimd_protocol::filter::FilterLimits;
+/// let p = PatchPath::parse(r#"addresses[type eq "work"].locality"#, &FilterLimits::default()).unwrap();
+/// assert_eq!(p.attr.name, "addresses");
+/// assert_eq!(p.filter.unwrap().to_string(), r#"type eq "work""#);
+/// assert_eq!(p.sub_attr.as_deref(), Some("locality"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchPath {
+    /// The attribute the operation targets (with its sub-attribute when there is no filter).
+    pub attr: AttrPath,
+    /// The filter selecting elements of a multi-valued attribute, if any.
+    pub filter: Option<Filter>,
+    /// The sub-attribute of the selected elements (`.value` after `]`), if any.
+    pub sub_attr: Option<String>,
+}
+
+impl PatchPath {
+    /// Parses a PATCH path. The filter part follows the filter grammar and its
+    /// leniency (see [`crate::filter`]); errors are 400 `invalidPath`, and `limits`
+    /// bound the length and nesting as for filters.
+    pub fn parse(input: &str, limits: &FilterLimits) -> ScimResult<PatchPath> {
+        let (attr, filter, sub_attr) = crate::filter::parse_patch_path(input, limits)?;
+        Ok(PatchPath {
+            attr,
+            filter,
+            sub_attr,
+        })
+    }
+}
+
+impl fmt::Display for PatchPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.attr)?;
+        if let Some(filter) = &self.filter {
+            write!(f, "[{filter}]")?;
+        }
         if let Some(sub) = &self.sub_attr {
             write!(f, ".{sub}")?;
         }

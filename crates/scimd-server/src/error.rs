@@ -32,11 +32,9 @@ impl ApiError {
         match self {
             ApiError::Scim(e) => e.clone(),
             ApiError::Store(StoreError::Scim(e)) => e.clone(),
-            ApiError::Store(StoreError::Unavailable(_)) => ScimError::new(
-                503,
-                None,
-                "the database is unavailable; retry later",
-            ),
+            ApiError::Store(StoreError::Unavailable(_)) => {
+                ScimError::new(503, None, "the database is unavailable; retry later")
+            }
             ApiError::Store(StoreError::Database(_)) => {
                 ScimError::new(500, None, "internal error; see the server log")
             }
@@ -50,7 +48,10 @@ pub fn scim_error_response(err: &ScimError) -> Response {
     let body = err.to_json().to_string();
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SCIM_CONTENT_TYPE),
+    );
     match err.status {
         401 => {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

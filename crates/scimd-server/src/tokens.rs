@@ -189,12 +189,23 @@ mod tests {
     #[test]
     fn two_tokens_differ() {
         let now = OffsetDateTime::now_utc();
-        assert_ne!(issue("a", "x", None, now).token, issue("a", "x", None, now).token);
+        assert_ne!(
+            issue("a", "x", None, now).token,
+            issue("a", "x", None, now).token
+        );
     }
 
     #[test]
     fn malformed_tokens_do_not_split() {
-        for bad in ["", "scimd_", "scimd_abc", "scimd_ABCDEFGH_xyz", "other_abcdefgh_xyz", "scimd_abcdefgh_", "scimd_abcdefghxyz"] {
+        for bad in [
+            "",
+            "scimd_",
+            "scimd_abc",
+            "scimd_ABCDEFGH_xyz",
+            "other_abcdefgh_xyz",
+            "scimd_abcdefgh_",
+            "scimd_abcdefghxyz",
+        ] {
             assert_eq!(split_token(bad), None, "{bad}");
         }
     }

@@ -1,3 +1,1660 @@
 //! The storage contract as a test suite.
 //!
-//! TODO(helper: store): implement `run_all(store)`.
+//! Every backend runs these checks against itself (SQLite in
+//! `tests/sqlite_contract.rs`; PostgreSQL later). Each check takes a store, creates its
+//! own tenants (named after the check, so checks can share one database) and returns
+//! an error or panics on an assertion when the backend misbehaves.
+//!
+//! Filters are built as ASTs here so the suite does not depend on the filter parser.
+
+use crate::{
+    Fetch, ListPage, ListQuery, NewResource, NewTenant, Store, StoreError, StoredResource,
+    TenantUpdate, TokenRecord, Update,
+};
+use scimd_protocol::filter::{CompareOp, Filter, Literal, Span};
+use scimd_protocol::paging::PageRequest;
+use scimd_protocol::path::AttrPath;
+use scimd_protocol::resource::{Document, MemberChange, MemberRef};
+use scimd_protocol::sort::{SortOrder, SortSpec};
+use scimd_protocol::{ResourceKind, SchemaRegistry, ScimType};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use time::{Duration, OffsetDateTime};
+
+/// The outcome of one check.
+pub type CheckResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Runs every check in order, stopping at the first failure.
+pub async fn run_all(store: &dyn Store) -> CheckResult {
+    tenants(store).await?;
+    tokens(store).await?;
+    resource_lifecycle(store).await?;
+    uniqueness(store).await?;
+    concurrent_creates(store).await?;
+    tenant_isolation(store).await?;
+    filters(store).await?;
+    filter_errors(store).await?;
+    sorting_and_index_paging(store).await?;
+    cursor_paging(store).await?;
+    memberships(store).await?;
+    member_validation(store).await?;
+    delete_removes_memberships(store).await?;
+    if_match(store).await?;
+    Ok(())
+}
+
+// ---- helpers ------------------------------------------------------------------
+
+fn doc(value: Value) -> Document {
+    match value {
+        Value::Object(map) => map,
+        _ => Document::new(),
+    }
+}
+
+async fn tenant(store: &dyn Store, id: &str) -> Result<(), StoreError> {
+    store
+        .create_tenant(&NewTenant {
+            id: id.into(),
+            display_name: format!("Tenant {id}"),
+            provisioning_enabled: true,
+        })
+        .await
+        .map(|_| ())
+}
+
+async fn user(store: &dyn Store, t: &str, body: Value) -> Result<StoredResource, StoreError> {
+    store
+        .create(
+            t,
+            ResourceKind::User,
+            NewResource {
+                document: doc(body),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+}
+
+async fn group(
+    store: &dyn Store,
+    t: &str,
+    name: &str,
+    members: Vec<MemberRef>,
+) -> Result<StoredResource, StoreError> {
+    store
+        .create(
+            t,
+            ResourceKind::Group,
+            NewResource {
+                document: doc(json!({ "displayName": name })),
+                members,
+            },
+            Fetch::ALL,
+        )
+        .await
+}
+
+fn member(id: &str) -> MemberRef {
+    MemberRef {
+        value: id.into(),
+        kind: None,
+    }
+}
+
+fn scim_status(err: &StoreError) -> Option<(u16, Option<ScimType>)> {
+    match err {
+        StoreError::Scim(e) => Some((e.status, e.scim_type)),
+        _ => None,
+    }
+}
+
+fn expect_scim<T: std::fmt::Debug>(
+    result: Result<T, StoreError>,
+    status: u16,
+    scim_type: Option<ScimType>,
+    what: &str,
+) -> CheckResult {
+    match result {
+        Err(e) if scim_status(&e) == Some((status, scim_type)) => Ok(()),
+        other => Err(format!("{what}: expected {status} {scim_type:?}, got {other:?}").into()),
+    }
+}
+
+/// Replaces the document and applies membership changes.
+fn set(document: Document, members: Vec<MemberChange>) -> crate::UpdateFn {
+    Box::new(move |_| Ok(Update { document, members }))
+}
+
+/// Keeps the document and applies membership changes.
+fn change_members(members: Vec<MemberChange>) -> crate::UpdateFn {
+    Box::new(move |current| {
+        Ok(Update {
+            document: current.document.clone(),
+            members,
+        })
+    })
+}
+
+fn path(text: &str) -> AttrPath {
+    AttrPath::parse(text).unwrap_or_else(|_| AttrPath::simple(text))
+}
+
+fn cmp(p: &str, op: CompareOp, value: Literal) -> Filter {
+    Filter::Compare {
+        path: path(p),
+        op,
+        value,
+        span: Span::default(),
+    }
+}
+
+fn s(text: &str) -> Literal {
+    Literal::String(text.into())
+}
+
+fn eq(p: &str, value: &str) -> Filter {
+    cmp(p, CompareOp::Eq, s(value))
+}
+
+fn pr(p: &str) -> Filter {
+    Filter::Present {
+        path: path(p),
+        span: Span::default(),
+    }
+}
+
+fn and(a: Filter, b: Filter) -> Filter {
+    Filter::And(Box::new(a), Box::new(b))
+}
+
+fn or(a: Filter, b: Filter) -> Filter {
+    Filter::Or(Box::new(a), Box::new(b))
+}
+
+fn not(a: Filter) -> Filter {
+    Filter::Not(Box::new(a))
+}
+
+fn value_path(p: &str, inner: Filter) -> Filter {
+    Filter::ValuePath {
+        path: path(p),
+        filter: Box::new(inner),
+        span: Span::default(),
+    }
+}
+
+fn all_pages() -> PageRequest {
+    PageRequest::Index {
+        start_index: 1,
+        count: 1000,
+    }
+}
+
+async fn list(
+    store: &dyn Store,
+    t: &str,
+    kind: ResourceKind,
+    filter: Option<&Filter>,
+    sort: Option<&SortSpec>,
+    page: PageRequest,
+) -> Result<ListPage, StoreError> {
+    let registry = SchemaRegistry::with_core();
+    store
+        .list(
+            t,
+            kind,
+            &registry,
+            &ListQuery {
+                filter,
+                sort,
+                page,
+                fetch: Fetch::NONE,
+            },
+        )
+        .await
+}
+
+fn user_name(r: &StoredResource) -> String {
+    r.document
+        .get("userName")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The userNames matching a filter.
+async fn matching(
+    store: &dyn Store,
+    t: &str,
+    filter: &Filter,
+) -> Result<BTreeSet<String>, StoreError> {
+    let page = list(
+        store,
+        t,
+        ResourceKind::User,
+        Some(filter),
+        None,
+        all_pages(),
+    )
+    .await?;
+    if page.total_results != page.resources.len() as u64 {
+        return Err(StoreError::Database(format!(
+            "totalResults {} but {} resources",
+            page.total_results,
+            page.resources.len()
+        )));
+    }
+    Ok(page.resources.iter().map(user_name).collect())
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+// ---- checks -------------------------------------------------------------------
+
+/// Tenants: create, duplicate id (409), get, list by id, update, delete with cascade.
+pub async fn tenants(store: &dyn Store) -> CheckResult {
+    tenant(store, "tenants-b").await?;
+    tenant(store, "tenants-a").await?;
+    expect_scim(
+        tenant(store, "tenants-a").await,
+        409,
+        Some(ScimType::Uniqueness),
+        "duplicate tenant",
+    )?;
+    let got = store
+        .get_tenant("tenants-a")
+        .await?
+        .ok_or("tenant missing")?;
+    assert_eq!(got.display_name, "Tenant tenants-a");
+    assert!(got.provisioning_enabled);
+    let ids: Vec<String> = store
+        .list_tenants()
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .filter(|id| id.starts_with("tenants-"))
+        .collect();
+    assert_eq!(ids, ["tenants-a", "tenants-b"]);
+
+    let updated = store
+        .update_tenant(
+            "tenants-a",
+            &TenantUpdate {
+                display_name: Some("Renamed".into()),
+                provisioning_enabled: Some(false),
+            },
+        )
+        .await?;
+    assert_eq!(updated.display_name, "Renamed");
+    assert!(!updated.provisioning_enabled);
+    assert_eq!(store.get_tenant("tenants-a").await?, Some(updated));
+    expect_scim(
+        store
+            .update_tenant("tenants-none", &TenantUpdate::default())
+            .await,
+        404,
+        None,
+        "update unknown tenant",
+    )?;
+
+    let u = user(store, "tenants-a", json!({"userName": "alice"})).await?;
+    let g = group(store, "tenants-a", "Staff", vec![member(&u.id)]).await?;
+    assert!(store.delete_tenant("tenants-a").await?);
+    assert!(!store.delete_tenant("tenants-a").await?);
+    assert!(store.get_tenant("tenants-a").await?.is_none());
+    assert!(store
+        .get("tenants-a", ResourceKind::User, &u.id, Fetch::NONE)
+        .await?
+        .is_none());
+    assert!(store
+        .get("tenants-a", ResourceKind::Group, &g.id, Fetch::NONE)
+        .await?
+        .is_none());
+    // The id is free again, and the new tenant starts empty.
+    tenant(store, "tenants-a").await?;
+    let page = list(
+        store,
+        "tenants-a",
+        ResourceKind::User,
+        None,
+        None,
+        all_pages(),
+    )
+    .await?;
+    assert_eq!(page.total_results, 0);
+    expect_scim(
+        user(store, "tenants-none", json!({"userName": "x"})).await,
+        404,
+        None,
+        "create in unknown tenant",
+    )?;
+    Ok(())
+}
+
+/// Tokens: stored by hash, listed newest first, revoked per tenant, touched in batches.
+pub async fn tokens(store: &dyn Store) -> CheckResult {
+    tenant(store, "tokens-a").await?;
+    tenant(store, "tokens-b").await?;
+    let base = OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+    let record = |id: &str, tenant: &str, created: OffsetDateTime| TokenRecord {
+        id: id.into(),
+        tenant_id: tenant.into(),
+        name: format!("token {id}"),
+        secret_hash: vec![1, 2, 3, id.len() as u8],
+        created,
+        last_used: None,
+        expires: Some(created + Duration::days(365)),
+        revoked: None,
+    };
+    let first = record("tok1", "tokens-a", base);
+    let second = record("tok2", "tokens-a", base + Duration::hours(1));
+    store.insert_token(&first).await?;
+    store.insert_token(&second).await?;
+    store
+        .insert_token(&record("tok3", "tokens-b", base))
+        .await?;
+    expect_scim(
+        store
+            .insert_token(&record("tok4", "tokens-none", base))
+            .await,
+        404,
+        None,
+        "token for unknown tenant",
+    )?;
+    assert_eq!(store.get_token("tok1").await?, Some(first.clone()));
+    assert!(store.get_token("nope").await?.is_none());
+    let listed: Vec<String> = store
+        .list_tokens("tokens-a")
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(listed, ["tok2", "tok1"]);
+
+    let grace = base + Duration::minutes(10);
+    assert!(!store.revoke_token("tokens-b", "tok1", grace).await?);
+    assert!(store.revoke_token("tokens-a", "tok1", grace).await?);
+    assert_eq!(
+        store
+            .get_token("tok1")
+            .await?
+            .ok_or("token missing")?
+            .revoked,
+        Some(grace)
+    );
+
+    let later = base + Duration::hours(5);
+    store
+        .touch_tokens(&[("tok2".into(), later), ("tok1".into(), base)])
+        .await?;
+    // An older time does not overwrite a newer one.
+    store.touch_tokens(&[("tok2".into(), base)]).await?;
+    assert_eq!(
+        store
+            .get_token("tok2")
+            .await?
+            .ok_or("token missing")?
+            .last_used,
+        Some(later)
+    );
+    store.touch_tokens(&[]).await?;
+    Ok(())
+}
+
+/// Create, get, update (version moves only on change), delete.
+pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
+    let t = "lifecycle";
+    tenant(store, t).await?;
+    let created = user(
+        store,
+        t,
+        json!({"userName": "Bob", "displayName": "Bob B", "active": true,
+               "emails": [{"value": "bob@example.com", "type": "work", "primary": true}]}),
+    )
+    .await?;
+    assert_eq!(created.id.len(), 36);
+    assert_eq!(created.id, created.id.to_lowercase());
+    assert_eq!(created.meta.version, 1);
+    assert_eq!(created.meta.created, created.meta.last_modified);
+    assert_eq!(user_name(&created), "Bob");
+    let got = store
+        .get(t, ResourceKind::User, &created.id, Fetch::NONE)
+        .await?
+        .ok_or("created user not found")?;
+    assert_eq!(got, created);
+    assert!(store
+        .get(t, ResourceKind::Group, &created.id, Fetch::NONE)
+        .await?
+        .is_none());
+
+    // Same document: nothing moves.
+    let same = store
+        .update(
+            t,
+            ResourceKind::User,
+            &created.id,
+            None,
+            set(created.document.clone(), vec![]),
+            Fetch::NONE,
+        )
+        .await?;
+    assert_eq!(same.meta, created.meta);
+
+    let mut changed_doc = created.document.clone();
+    changed_doc.insert("active".into(), json!(false));
+    let changed = store
+        .update(
+            t,
+            ResourceKind::User,
+            &created.id,
+            None,
+            set(changed_doc.clone(), vec![]),
+            Fetch::NONE,
+        )
+        .await?;
+    assert_eq!(changed.meta.version, 2);
+    assert!(changed.meta.last_modified >= created.meta.last_modified);
+    assert_eq!(changed.meta.created, created.meta.created);
+    assert_eq!(changed.document, changed_doc);
+    // A deactivated user is still found (idp-clients.md R18).
+    let inactive = matching(
+        store,
+        t,
+        &cmp("active", CompareOp::Eq, Literal::Bool(false)),
+    )
+    .await?;
+    assert_eq!(inactive, names(&["Bob"]));
+
+    // The update function sees the current resource and may refuse.
+    let refused = store
+        .update(
+            t,
+            ResourceKind::User,
+            &created.id,
+            None,
+            Box::new(|current| {
+                assert_eq!(current.meta.version, 2);
+                Err(scimd_protocol::ScimError::mutability("no"))
+            }),
+            Fetch::NONE,
+        )
+        .await;
+    expect_scim(refused, 400, Some(ScimType::Mutability), "refused update")?;
+    // An update that drops userName is refused, not stored.
+    expect_scim(
+        store
+            .update(
+                t,
+                ResourceKind::User,
+                &created.id,
+                None,
+                set(doc(json!({"active": true})), vec![]),
+                Fetch::NONE,
+            )
+            .await,
+        400,
+        Some(ScimType::InvalidValue),
+        "update without userName",
+    )?;
+    expect_scim(
+        user(store, t, json!({"displayName": "no name"})).await,
+        400,
+        Some(ScimType::InvalidValue),
+        "create without userName",
+    )?;
+
+    expect_scim(
+        store
+            .update(
+                t,
+                ResourceKind::User,
+                "missing",
+                None,
+                set(changed_doc, vec![]),
+                Fetch::NONE,
+            )
+            .await,
+        404,
+        None,
+        "update unknown",
+    )?;
+    store
+        .delete(t, ResourceKind::User, &created.id, None)
+        .await?;
+    assert!(store
+        .get(t, ResourceKind::User, &created.id, Fetch::NONE)
+        .await?
+        .is_none());
+    expect_scim(
+        store.delete(t, ResourceKind::User, &created.id, None).await,
+        404,
+        None,
+        "delete twice",
+    )?;
+    // The emails index went with the user.
+    assert!(matching(store, t, &eq("emails.value", "bob@example.com"))
+        .await?
+        .is_empty());
+    Ok(())
+}
+
+/// userName, externalId and group displayName are unique per tenant, case-insensitively.
+pub async fn uniqueness(store: &dyn Store) -> CheckResult {
+    let t = "unique";
+    tenant(store, t).await?;
+    let first = user(
+        store,
+        t,
+        json!({"userName": "Carol@Example.com", "externalId": "EXT-1"}),
+    )
+    .await?;
+    let conflict = |r| expect_scim(r, 409, Some(ScimType::Uniqueness), "uniqueness");
+    conflict(user(store, t, json!({"userName": "carol@example.COM"})).await)?;
+    conflict(
+        user(
+            store,
+            t,
+            json!({"userName": "other", "externalId": "ext-1"}),
+        )
+        .await,
+    )?;
+    let second = user(store, t, json!({"userName": "dave"})).await?;
+    // Updating into a conflict is refused too, and the 409 names the attribute.
+    let into_conflict = store
+        .update(
+            t,
+            ResourceKind::User,
+            &second.id,
+            None,
+            set(doc(json!({"userName": "CAROL@example.com"})), vec![]),
+            Fetch::NONE,
+        )
+        .await;
+    match &into_conflict {
+        Err(StoreError::Scim(e)) if e.status == 409 => {
+            assert!(
+                e.detail.contains("userName"),
+                "409 detail names the attribute: {}",
+                e.detail
+            );
+        }
+        other => return Err(format!("expected 409, got {other:?}").into()),
+    }
+    // Whatever conflicts is findable by the matching filter (idp-clients.md R13).
+    assert_eq!(
+        matching(store, t, &eq("userName", "CAROL@EXAMPLE.COM")).await?,
+        names(&["Carol@Example.com"])
+    );
+    // Users without externalId do not conflict with each other.
+    user(store, t, json!({"userName": "erin"})).await?;
+    group(store, t, "Admins", vec![]).await?;
+    conflict(group(store, t, "ADMINS", vec![]).await)?;
+    // A group may share a name with a user, and externalIds are unique per kind.
+    group(store, t, "dave", vec![]).await?;
+    store
+        .create(
+            t,
+            ResourceKind::Group,
+            NewResource {
+                document: doc(json!({"displayName": "G", "externalId": "EXT-1"})),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await?;
+    assert_eq!(first.meta.version, 1);
+    Ok(())
+}
+
+/// Two creates of the same userName racing: exactly one wins, the other is 409.
+pub async fn concurrent_creates(store: &dyn Store) -> CheckResult {
+    let t = "race";
+    tenant(store, t).await?;
+    let (a, b, c, d) = tokio::join!(
+        user(store, t, json!({"userName": "same"})),
+        user(store, t, json!({"userName": "SAME"})),
+        user(store, t, json!({"userName": "Same"})),
+        group(store, t, "g", vec![]),
+    );
+    d?;
+    let results = [a, b, c];
+    let winners = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(winners, 1, "exactly one create wins: {results:?}");
+    for r in results.into_iter().filter(|r| r.is_err()) {
+        expect_scim(r, 409, Some(ScimType::Uniqueness), "racing create")?;
+    }
+    Ok(())
+}
+
+/// Tenants never see each other's resources.
+pub async fn tenant_isolation(store: &dyn Store) -> CheckResult {
+    tenant(store, "iso-a").await?;
+    tenant(store, "iso-b").await?;
+    let a = user(
+        store,
+        "iso-a",
+        json!({"userName": "shared", "externalId": "x"}),
+    )
+    .await?;
+    let b = user(
+        store,
+        "iso-b",
+        json!({"userName": "shared", "externalId": "x"}),
+    )
+    .await?;
+    let ga = group(store, "iso-a", "Team", vec![member(&a.id)]).await?;
+    group(store, "iso-b", "Team", vec![]).await?;
+    assert!(store
+        .get("iso-a", ResourceKind::User, &b.id, Fetch::NONE)
+        .await?
+        .is_none());
+    expect_scim(
+        store
+            .update(
+                "iso-a",
+                ResourceKind::User,
+                &b.id,
+                None,
+                set(a.document.clone(), vec![]),
+                Fetch::NONE,
+            )
+            .await,
+        404,
+        None,
+        "update other tenant's user",
+    )?;
+    expect_scim(
+        store.delete("iso-a", ResourceKind::User, &b.id, None).await,
+        404,
+        None,
+        "delete other tenant's user",
+    )?;
+    // A member from another tenant does not exist here.
+    expect_scim(
+        store
+            .update(
+                "iso-a",
+                ResourceKind::Group,
+                &ga.id,
+                None,
+                change_members(vec![MemberChange::Add(vec![member(&b.id)])]),
+                Fetch::NONE,
+            )
+            .await,
+        400,
+        Some(ScimType::InvalidValue),
+        "member from another tenant",
+    )?;
+    let page = list(
+        store,
+        "iso-a",
+        ResourceKind::User,
+        Some(&eq("userName", "shared")),
+        None,
+        all_pages(),
+    )
+    .await?;
+    assert_eq!(page.total_results, 1);
+    assert_eq!(
+        page.resources.first().map(|r| r.id.clone()),
+        Some(a.id.clone())
+    );
+    let in_group = matching(store, "iso-b", &eq("groups.value", &ga.id)).await?;
+    assert!(in_group.is_empty());
+    assert!(store
+        .get("iso-b", ResourceKind::User, &b.id, Fetch::NONE)
+        .await?
+        .is_some());
+    Ok(())
+}
+
+/// Every operator, and/or/not, value paths, extension attributes, dateTimes, nulls.
+pub async fn filters(store: &dyn Store) -> CheckResult {
+    let t = "filters";
+    tenant(store, t).await?;
+    let enterprise = scimd_protocol::schema::ENTERPRISE_USER_SCHEMA;
+    let ann = user(
+        store,
+        t,
+        json!({"userName": "ann@example.com", "externalId": "A-1", "displayName": "Ann Archer",
+               "active": true, "title": "Engineer",
+               "name": {"givenName": "Ann", "familyName": "Archer"},
+               "emails": [{"value": "Ann@Example.com", "type": "work", "primary": true},
+                          {"value": "ann@home.org", "type": "home"}],
+               "addresses": [{"type": "work", "locality": "Paris"}],
+               enterprise: {"department": "Sales", "employeeNumber": "1001",
+                            "manager": {"value": "boss"}}}),
+    )
+    .await?;
+    let ben = user(
+        store,
+        t,
+        json!({"userName": "ben@example.org", "displayName": "Ben 50%_off", "active": false,
+               "emails": [{"value": "ben@work.org", "type": "home"}],
+               "phoneNumbers": [{"value": "+1 555", "type": "mobile"}],
+               enterprise: {"department": "R&D"}}),
+    )
+    .await?;
+    let cem = user(
+        store,
+        t,
+        json!({"userName": "Çem@example.com", "title": "", "emails": [{"value": "cem@example.com", "type": "WORK"}]}),
+    )
+    .await?;
+
+    let check = |expected: &'static [&'static str]| names(expected);
+    let all = check(&["ann@example.com", "ben@example.org", "Çem@example.com"]);
+    let cases: Vec<(Filter, BTreeSet<String>)> = vec![
+        (
+            eq("userName", "ANN@EXAMPLE.COM"),
+            check(&["ann@example.com"]),
+        ),
+        (
+            eq("USERNAME", "çem@EXAMPLE.com"),
+            check(&["Çem@example.com"]),
+        ),
+        (
+            eq(
+                "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+                "ben@example.org",
+            ),
+            check(&["ben@example.org"]),
+        ),
+        (eq("id", &ben.id), check(&["ben@example.org"])),
+        (eq("externalId", "a-1"), check(&["ann@example.com"])),
+        (
+            cmp("userName", CompareOp::Ne, s("ann@example.com")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Sw, s("BEN")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            cmp("userName", CompareOp::Ew, s(".COM")),
+            check(&["ann@example.com", "Çem@example.com"]),
+        ),
+        (cmp("userName", CompareOp::Co, s("@EXAMPLE.")), all.clone()),
+        (
+            cmp("displayName", CompareOp::Co, s("50%_")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            cmp("displayName", CompareOp::Co, s("0%")),
+            check(&["ben@example.org"]),
+        ),
+        (cmp("displayName", CompareOp::Co, s("n_a")), BTreeSet::new()),
+        (
+            cmp("userName", CompareOp::Gt, s("ben")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Ge, s("ben@example.org")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Lt, s("ben")),
+            check(&["ann@example.com"]),
+        ),
+        (
+            cmp("userName", CompareOp::Le, s("ben@example.org")),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
+        (
+            cmp("active", CompareOp::Eq, Literal::Bool(true)),
+            check(&["ann@example.com"]),
+        ),
+        (
+            cmp("active", CompareOp::Eq, s("False")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            cmp("active", CompareOp::Ne, Literal::Bool(true)),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            pr("displayName"),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
+        (pr("title"), check(&["ann@example.com"])),
+        (pr("emails"), all.clone()),
+        (pr("phoneNumbers"), check(&["ben@example.org"])),
+        (pr("name"), check(&["ann@example.com"])),
+        (
+            cmp("displayName", CompareOp::Eq, Literal::Null),
+            check(&["Çem@example.com"]),
+        ),
+        (
+            cmp("externalId", CompareOp::Ne, Literal::Null),
+            check(&["ann@example.com"]),
+        ),
+        (eq("name.givenName", "ANN"), check(&["ann@example.com"])),
+        (
+            cmp("name.familyName", CompareOp::Sw, s("arch")),
+            check(&["ann@example.com"]),
+        ),
+        (eq("title", "engineer"), check(&["ann@example.com"])),
+        (
+            and(pr("title"), eq("title", "Engineer")),
+            check(&["ann@example.com"]),
+        ),
+        // Entra's lookups (idp-clients.md R3).
+        (
+            eq("emails.value", "ann@example.com"),
+            check(&["ann@example.com"]),
+        ),
+        (eq("emails", "ANN@HOME.ORG"), check(&["ann@example.com"])),
+        (
+            value_path(
+                "emails",
+                and(eq("type", "work"), eq("value", "ann@example.com")),
+            ),
+            check(&["ann@example.com"]),
+        ),
+        (
+            value_path("emails", eq("type", "work")),
+            check(&["ann@example.com", "Çem@example.com"]),
+        ),
+        (
+            value_path(
+                "emails",
+                and(eq("type", "work"), eq("value", "ann@home.org")),
+            ),
+            BTreeSet::new(),
+        ),
+        (
+            value_path(
+                "emails",
+                and(
+                    eq("type", "home"),
+                    cmp("value", CompareOp::Ew, s("work.org")),
+                ),
+            ),
+            check(&["ben@example.org"]),
+        ),
+        (
+            value_path("emails", cmp("primary", CompareOp::Eq, Literal::Bool(true))),
+            check(&["ann@example.com"]),
+        ),
+        (
+            value_path("emails", not(eq("type", "work"))),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
+        (value_path("emails", eq("display", "x")), BTreeSet::new()),
+        (
+            value_path("phoneNumbers", eq("type", "mobile")),
+            check(&["ben@example.org"]),
+        ),
+        (
+            value_path("addresses", eq("locality", "paris")),
+            check(&["ann@example.com"]),
+        ),
+        (eq("addresses.type", "work"), check(&["ann@example.com"])),
+        (
+            eq("addresses.locality", "PARIS"),
+            check(&["ann@example.com"]),
+        ),
+        // Enterprise extension, qualified and not.
+        (
+            eq(&format!("{enterprise}:department"), "sales"),
+            check(&["ann@example.com"]),
+        ),
+        (eq("department", "R&D"), check(&["ben@example.org"])),
+        (
+            eq(&format!("{enterprise}:manager.value"), "boss"),
+            check(&["ann@example.com"]),
+        ),
+        (
+            value_path(&format!("{enterprise}:manager"), eq("value", "boss")),
+            check(&["ann@example.com"]),
+        ),
+        (
+            cmp(
+                &format!("{enterprise}:employeeNumber"),
+                CompareOp::Eq,
+                Literal::Number(1001.into()),
+            ),
+            check(&["ann@example.com"]),
+        ),
+        (
+            pr(&format!("{enterprise}:department")),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
+        // Logic.
+        (
+            or(
+                eq("userName", "ann@example.com"),
+                eq("userName", "ben@example.org"),
+            ),
+            check(&["ann@example.com", "ben@example.org"]),
+        ),
+        (
+            and(
+                cmp("userName", CompareOp::Co, s("example")),
+                not(eq("externalId", "a-1")),
+            ),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            not(pr("title")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            not(eq("department", "sales")),
+            check(&["ben@example.org", "Çem@example.com"]),
+        ),
+        (
+            and(or(eq("userName", "x"), eq("active", "true")), pr("emails")),
+            check(&["ann@example.com"]),
+        ),
+        // dateTimes on the indexed meta columns.
+        (
+            cmp(
+                "meta.created",
+                CompareOp::Ge,
+                s(&timestamp_text(ann.meta.created)),
+            ),
+            all.clone(),
+        ),
+        (
+            cmp(
+                "meta.created",
+                CompareOp::Gt,
+                s(&timestamp_text(cem.meta.created)),
+            ),
+            BTreeSet::new(),
+        ),
+        (
+            cmp(
+                "meta.lastModified",
+                CompareOp::Le,
+                s(&timestamp_text(cem.meta.last_modified)),
+            ),
+            all.clone(),
+        ),
+        (
+            cmp(
+                "meta.created",
+                CompareOp::Lt,
+                s("2000-01-01T00:00:00+01:00"),
+            ),
+            BTreeSet::new(),
+        ),
+        (
+            cmp("meta.created", CompareOp::Gt, s("2000-01-01T00:00:00Z")),
+            all.clone(),
+        ),
+        (eq("meta.resourceType", "User"), all.clone()),
+    ];
+    for (filter, expected) in cases {
+        let got = matching(store, t, &filter).await?;
+        assert_eq!(got, expected, "filter {filter:?}");
+    }
+    // Exact instants compare as instants, whatever the literal's offset.
+    let at = ben
+        .meta
+        .created
+        .to_offset(time::UtcOffset::from_hms(2, 0, 0)?);
+    let exact = matching(store, t, &eq("meta.created", &timestamp_text(at))).await?;
+    assert!(exact.contains("ben@example.org"));
+    Ok(())
+}
+
+fn timestamp_text(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Bad filters are 400 `invalidFilter`, never a panic or a 500.
+pub async fn filter_errors(store: &dyn Store) -> CheckResult {
+    let t = "filter-errors";
+    tenant(store, t).await?;
+    user(store, t, json!({"userName": "u"})).await?;
+    let bad = [
+        eq("noSuchAttribute", "x"),
+        eq("urn:example:unknown:1.0:User:x", "x"),
+        cmp("active", CompareOp::Gt, Literal::Bool(true)),
+        cmp("active", CompareOp::Co, s("tr")),
+        eq("active", "maybe"),
+        cmp("meta.created", CompareOp::Sw, s("2020")),
+        eq("meta.created", "yesterday"),
+        eq("name", "x"),
+        eq("password", "secret"),
+        value_path("emails", eq("nothing", "x")),
+        value_path("emails", value_path("emails", eq("type", "work"))),
+        value_path("userName", eq("value", "x")),
+        cmp("userName", CompareOp::Gt, Literal::Null),
+        eq("emails.nothing", "x"),
+    ];
+    for filter in bad {
+        let result = list(
+            store,
+            t,
+            ResourceKind::User,
+            Some(&filter),
+            None,
+            all_pages(),
+        )
+        .await;
+        expect_scim(
+            result,
+            400,
+            Some(ScimType::InvalidFilter),
+            &format!("{filter:?}"),
+        )?;
+    }
+    // Group attributes are not user attributes.
+    let result = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&eq("userName", "u")),
+        None,
+        all_pages(),
+    )
+    .await;
+    expect_scim(
+        result,
+        400,
+        Some(ScimType::InvalidFilter),
+        "userName on groups",
+    )?;
+    Ok(())
+}
+
+/// Sorting is total and index pages neither overlap nor skip.
+pub async fn sorting_and_index_paging(store: &dyn Store) -> CheckResult {
+    let t = "paging";
+    tenant(store, t).await?;
+    let mut created = Vec::new();
+    for i in 0..23 {
+        // Every third user has no displayName; several share one, so the id breaks ties.
+        let mut body = json!({"userName": format!("user{:02}", (i * 7) % 23)});
+        if i % 3 != 0 {
+            body["displayName"] = json!(format!("Name {}", i % 4));
+        }
+        created.push(user(store, t, body).await?);
+    }
+    // Default order: creation order.
+    let default_ids = page_through(store, t, None, 5).await?;
+    let created_ids: Vec<String> = created.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(default_ids, created_ids);
+
+    for (attr, order) in [
+        ("userName", SortOrder::Ascending),
+        ("userName", SortOrder::Descending),
+        ("displayName", SortOrder::Ascending),
+        ("displayName", SortOrder::Descending),
+        ("meta.lastModified", SortOrder::Descending),
+        ("emails", SortOrder::Ascending),
+    ] {
+        let spec = SortSpec {
+            path: path(attr),
+            order,
+        };
+        let ids = page_through(store, t, Some(&spec), 4).await?;
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 23, "{attr}: pages overlap or skip");
+        let everything = list(store, t, ResourceKind::User, None, Some(&spec), all_pages()).await?;
+        let one_page: Vec<String> = everything.resources.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(ids, one_page, "{attr}: paging changes the order");
+        if attr == "userName" {
+            let names: Vec<String> = everything.resources.iter().map(user_name).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            if order == SortOrder::Descending {
+                sorted.reverse();
+            }
+            assert_eq!(names, sorted);
+        }
+        if attr == "displayName" {
+            // Users without a displayName come last ascending, first descending.
+            let first_missing = everything
+                .resources
+                .iter()
+                .position(|r| !r.document.contains_key("displayName"));
+            let expected = if order == SortOrder::Ascending {
+                Some(15)
+            } else {
+                Some(0)
+            };
+            assert_eq!(first_missing, expected);
+        }
+    }
+    // Past the end: an empty page with the right total.
+    let past = list(
+        store,
+        t,
+        ResourceKind::User,
+        None,
+        None,
+        PageRequest::Index {
+            start_index: 100,
+            count: 10,
+        },
+    )
+    .await?;
+    assert_eq!(past.total_results, 23);
+    assert!(past.resources.is_empty());
+    let zero = list(
+        store,
+        t,
+        ResourceKind::User,
+        None,
+        None,
+        PageRequest::Index {
+            start_index: 0,
+            count: 0,
+        },
+    )
+    .await?;
+    assert_eq!(zero.total_results, 23);
+    assert!(zero.resources.is_empty());
+    Ok(())
+}
+
+async fn page_through(
+    store: &dyn Store,
+    t: &str,
+    sort: Option<&SortSpec>,
+    count: u64,
+) -> Result<Vec<String>, StoreError> {
+    let mut ids = Vec::new();
+    let mut start_index = 1;
+    loop {
+        let page = list(
+            store,
+            t,
+            ResourceKind::User,
+            None,
+            sort,
+            PageRequest::Index { start_index, count },
+        )
+        .await?;
+        if page.resources.is_empty() {
+            return Ok(ids);
+        }
+        start_index += page.resources.len() as u64;
+        ids.extend(page.resources.into_iter().map(|r| r.id));
+    }
+}
+
+/// Cursor paging (RFC 9865): keyset pages, bad cursors are 400 `invalidCursor`.
+pub async fn cursor_paging(store: &dyn Store) -> CheckResult {
+    let t = "cursor";
+    tenant(store, t).await?;
+    for i in 0..11 {
+        let mut body = json!({"userName": format!("c{i:02}"), "title": format!("T{}", i % 3)});
+        if i % 4 == 0 {
+            body.as_object_mut().map(|o| o.remove("title"));
+        }
+        user(store, t, body).await?;
+    }
+    user(store, t, json!({"userName": "zz-filtered-out"})).await?;
+    let filter = cmp("userName", CompareOp::Sw, s("c"));
+    for sort in [
+        None,
+        Some(SortSpec {
+            path: path("userName"),
+            order: SortOrder::Descending,
+        }),
+        Some(SortSpec {
+            path: path("title"),
+            order: SortOrder::Ascending,
+        }),
+        Some(SortSpec {
+            path: path("title"),
+            order: SortOrder::Descending,
+        }),
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = list(
+                store,
+                t,
+                ResourceKind::User,
+                Some(&filter),
+                sort.as_ref(),
+                PageRequest::Cursor {
+                    cursor: cursor.clone(),
+                    count: 3,
+                },
+            )
+            .await?;
+            assert_eq!(page.total_results, 11);
+            assert!(page.resources.len() <= 3);
+            seen.extend(page.resources.iter().map(|r| r.id.clone()));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let everything = list(
+            store,
+            t,
+            ResourceKind::User,
+            Some(&filter),
+            sort.as_ref(),
+            all_pages(),
+        )
+        .await?;
+        let expected: Vec<String> = everything.resources.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(seen, expected, "cursor pages for {sort:?}");
+    }
+    let first = list(
+        store,
+        t,
+        ResourceKind::User,
+        None,
+        None,
+        PageRequest::Cursor {
+            cursor: None,
+            count: 2,
+        },
+    )
+    .await?;
+    let issued = first.next_cursor.ok_or("a next cursor")?;
+    let other_sort = SortSpec {
+        path: path("userName"),
+        order: SortOrder::Ascending,
+    };
+    expect_scim(
+        list(
+            store,
+            t,
+            ResourceKind::User,
+            None,
+            Some(&other_sort),
+            PageRequest::Cursor {
+                cursor: Some(issued),
+                count: 2,
+            },
+        )
+        .await,
+        400,
+        Some(ScimType::InvalidCursor),
+        "cursor of another sort",
+    )?;
+    for garbage in ["", "not a cursor", "eyJ4Ijox", "%%%"] {
+        expect_scim(
+            list(
+                store,
+                t,
+                ResourceKind::User,
+                None,
+                None,
+                PageRequest::Cursor {
+                    cursor: Some(garbage.into()),
+                    count: 2,
+                },
+            )
+            .await,
+            400,
+            Some(ScimType::InvalidCursor),
+            "garbage cursor",
+        )?;
+    }
+    Ok(())
+}
+
+fn member_ids(r: &StoredResource) -> Vec<String> {
+    r.members
+        .as_ref()
+        .map(|m| m.iter().map(|m| m.value.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// Membership deltas: add (idempotent), remove, replace, remove all; displays; groups.
+pub async fn memberships(store: &dyn Store) -> CheckResult {
+    let t = "members";
+    tenant(store, t).await?;
+    let u1 = user(
+        store,
+        t,
+        json!({"userName": "m1", "displayName": "Member One"}),
+    )
+    .await?;
+    let u2 = user(store, t, json!({"userName": "m2"})).await?;
+    let u3 = user(store, t, json!({"userName": "m3"})).await?;
+    let inner = group(store, t, "Inner", vec![]).await?;
+    let g = group(store, t, "Outer", vec![member(&u1.id), member(&inner.id)]).await?;
+    assert_eq!(
+        member_ids(&g),
+        sorted(vec![u1.id.clone(), inner.id.clone()])
+    );
+    let shown = g.members.clone().unwrap_or_default();
+    for m in &shown {
+        if m.value == u1.id {
+            assert_eq!(m.kind, ResourceKind::User);
+            assert_eq!(m.display.as_deref(), Some("Member One"));
+        } else {
+            assert_eq!(m.kind, ResourceKind::Group);
+            assert_eq!(m.display.as_deref(), Some("Inner"));
+        }
+    }
+
+    let update = |changes: Vec<MemberChange>| {
+        store.update(
+            t,
+            ResourceKind::Group,
+            &g.id,
+            None,
+            change_members(changes),
+            Fetch::ALL,
+        )
+    };
+    // Re-adding a member is a no-op: no version bump.
+    let same = update(vec![MemberChange::Add(vec![member(&u1.id)])]).await?;
+    assert_eq!(same.meta.version, g.meta.version);
+    let added = update(vec![MemberChange::Add(vec![
+        member(&u2.id),
+        member(&u2.id),
+    ])])
+    .await?;
+    assert_eq!(added.meta.version, g.meta.version + 1);
+    assert_eq!(
+        member_ids(&added),
+        sorted(vec![u1.id.clone(), u2.id.clone(), inner.id.clone()])
+    );
+    let u2_display = added
+        .members
+        .as_ref()
+        .and_then(|m| m.iter().find(|m| m.value == u2.id))
+        .and_then(|m| m.display.clone());
+    assert_eq!(
+        u2_display.as_deref(),
+        Some("m2"),
+        "display falls back to userName"
+    );
+
+    let removed = update(vec![MemberChange::Remove(vec![
+        u1.id.clone(),
+        "not-a-member".into(),
+    ])])
+    .await?;
+    assert_eq!(
+        member_ids(&removed),
+        sorted(vec![u2.id.clone(), inner.id.clone()])
+    );
+    assert_eq!(removed.meta.version, added.meta.version + 1);
+    let nothing = update(vec![MemberChange::Remove(vec![u1.id.clone()])]).await?;
+    assert_eq!(nothing.meta.version, removed.meta.version);
+
+    let replaced = update(vec![MemberChange::ReplaceAll(vec![
+        member(&u3.id),
+        member(&u2.id),
+    ])])
+    .await?;
+    assert_eq!(
+        member_ids(&replaced),
+        sorted(vec![u2.id.clone(), u3.id.clone()])
+    );
+    let same_again = update(vec![MemberChange::ReplaceAll(vec![
+        member(&u2.id),
+        member(&u3.id),
+    ])])
+    .await?;
+    assert_eq!(same_again.meta.version, replaced.meta.version);
+
+    // `groups` of a user, and the filters on memberships.
+    let of_u3 = store
+        .get(t, ResourceKind::User, &u3.id, Fetch::ALL)
+        .await?
+        .ok_or("user missing")?;
+    let groups = of_u3.groups.clone().unwrap_or_default();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups.first().map(|g| g.value.clone()), Some(g.id.clone()));
+    assert_eq!(
+        groups.first().and_then(|g| g.display.clone()).as_deref(),
+        Some("Outer")
+    );
+    assert_eq!(
+        matching(store, t, &eq("groups.value", &g.id)).await?,
+        names(&["m2", "m3"])
+    );
+    assert_eq!(
+        matching(store, t, &value_path("groups", eq("display", "OUTER"))).await?,
+        names(&["m2", "m3"])
+    );
+    let with_u3 = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&eq("members.value", &u3.id)),
+        None,
+        all_pages(),
+    )
+    .await?;
+    assert_eq!(
+        with_u3
+            .resources
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>(),
+        vec![g.id.clone()]
+    );
+    let with_u3 = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&value_path("members", eq("value", &u3.id.to_uppercase()))),
+        None,
+        all_pages(),
+    )
+    .await?;
+    assert_eq!(with_u3.total_results, 1);
+    let nonempty = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&pr("members")),
+        None,
+        all_pages(),
+    )
+    .await?;
+    assert_eq!(nonempty.total_results, 1);
+
+    // Fetch::NONE leaves members and groups out.
+    let bare = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::NONE)
+        .await?
+        .ok_or("group missing")?;
+    assert!(bare.members.is_none());
+    let bare_user = store
+        .get(t, ResourceKind::User, &u3.id, Fetch::NONE)
+        .await?
+        .ok_or("user missing")?;
+    assert!(bare_user.groups.is_none());
+
+    let emptied = update(vec![MemberChange::RemoveAll]).await?;
+    assert_eq!(emptied.members, Some(vec![]));
+    assert_eq!(emptied.meta.version, same_again.meta.version + 1);
+    let still_empty = update(vec![MemberChange::RemoveAll]).await?;
+    assert_eq!(still_empty.meta.version, emptied.meta.version);
+    // Several changes apply in order within one update.
+    let ordered = update(vec![
+        MemberChange::Add(vec![member(&u1.id)]),
+        MemberChange::Remove(vec![u1.id.clone()]),
+        MemberChange::Add(vec![member(&u2.id)]),
+    ])
+    .await?;
+    assert_eq!(member_ids(&ordered), vec![u2.id.clone()]);
+    Ok(())
+}
+
+/// Members must exist in the tenant, with the declared type.
+pub async fn member_validation(store: &dyn Store) -> CheckResult {
+    let t = "member-validation";
+    tenant(store, t).await?;
+    let u = user(store, t, json!({"userName": "v"})).await?;
+    let g = group(store, t, "G", vec![]).await?;
+    let result = group(store, t, "H", vec![member("does-not-exist")]).await;
+    match &result {
+        Err(StoreError::Scim(e))
+            if e.status == 400 && e.scim_type == Some(ScimType::InvalidValue) =>
+        {
+            assert!(
+                e.detail.contains("does-not-exist"),
+                "error names the id: {}",
+                e.detail
+            );
+        }
+        other => return Err(format!("expected invalidValue, got {other:?}").into()),
+    }
+    // Nothing of the failed create remains.
+    let none = list(
+        store,
+        t,
+        ResourceKind::Group,
+        Some(&eq("displayName", "H")),
+        None,
+        all_pages(),
+    )
+    .await?;
+    assert_eq!(none.total_results, 0);
+    let wrong_type = MemberRef {
+        value: u.id.clone(),
+        kind: Some(ResourceKind::Group),
+    };
+    expect_scim(
+        store
+            .update(
+                t,
+                ResourceKind::Group,
+                &g.id,
+                None,
+                change_members(vec![MemberChange::Add(vec![wrong_type])]),
+                Fetch::NONE,
+            )
+            .await,
+        400,
+        Some(ScimType::InvalidValue),
+        "member of the wrong type",
+    )?;
+    expect_scim(
+        store
+            .update(
+                t,
+                ResourceKind::Group,
+                &g.id,
+                None,
+                change_members(vec![MemberChange::Add(vec![member(&g.id)])]),
+                Fetch::NONE,
+            )
+            .await,
+        400,
+        Some(ScimType::InvalidValue),
+        "group in itself",
+    )?;
+    let unchanged = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::ALL)
+        .await?
+        .ok_or("group missing")?;
+    assert_eq!(unchanged.members, Some(vec![]));
+    assert_eq!(unchanged.meta.version, g.meta.version);
+    Ok(())
+}
+
+/// Deleting a resource removes the memberships naming it.
+pub async fn delete_removes_memberships(store: &dyn Store) -> CheckResult {
+    let t = "delete-members";
+    tenant(store, t).await?;
+    let u = user(store, t, json!({"userName": "gone"})).await?;
+    let keep = user(store, t, json!({"userName": "kept"})).await?;
+    let sub = group(store, t, "Sub", vec![member(&u.id)]).await?;
+    let g = group(
+        store,
+        t,
+        "Main",
+        vec![member(&u.id), member(&keep.id), member(&sub.id)],
+    )
+    .await?;
+    store.delete(t, ResourceKind::User, &u.id, None).await?;
+    let after = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::ALL)
+        .await?
+        .ok_or("group missing")?;
+    assert_eq!(
+        member_ids(&after),
+        sorted(vec![keep.id.clone(), sub.id.clone()])
+    );
+    assert!(
+        after.meta.version > g.meta.version,
+        "losing a member changes the group's version"
+    );
+    store.delete(t, ResourceKind::Group, &sub.id, None).await?;
+    let after = store
+        .get(t, ResourceKind::Group, &g.id, Fetch::ALL)
+        .await?
+        .ok_or("group missing")?;
+    assert_eq!(member_ids(&after), vec![keep.id.clone()]);
+    store.delete(t, ResourceKind::Group, &g.id, None).await?;
+    let kept = store
+        .get(t, ResourceKind::User, &keep.id, Fetch::ALL)
+        .await?
+        .ok_or("user missing")?;
+    assert_eq!(kept.groups, Some(vec![]));
+    // The id can be re-added elsewhere without ghosts of the old rows.
+    let fresh = group(store, t, "Main", vec![member(&keep.id)]).await?;
+    assert_eq!(member_ids(&fresh), vec![keep.id.clone()]);
+    Ok(())
+}
+
+/// `If-Match` versions (RFC 7644 §3.14): a stale version is 412.
+pub async fn if_match(store: &dyn Store) -> CheckResult {
+    let t = "if-match";
+    tenant(store, t).await?;
+    let u = user(store, t, json!({"userName": "etag"})).await?;
+    let mut next = u.document.clone();
+    next.insert("title".into(), json!("Boss"));
+    expect_scim(
+        store
+            .update(
+                t,
+                ResourceKind::User,
+                &u.id,
+                Some(7),
+                set(next.clone(), vec![]),
+                Fetch::NONE,
+            )
+            .await,
+        412,
+        None,
+        "stale update",
+    )?;
+    let updated = store
+        .update(
+            t,
+            ResourceKind::User,
+            &u.id,
+            Some(1),
+            set(next, vec![]),
+            Fetch::NONE,
+        )
+        .await?;
+    assert_eq!(updated.meta.version, 2);
+    expect_scim(
+        store.delete(t, ResourceKind::User, &u.id, Some(1)).await,
+        412,
+        None,
+        "stale delete",
+    )?;
+    assert!(store
+        .get(t, ResourceKind::User, &u.id, Fetch::NONE)
+        .await?
+        .is_some());
+    store.delete(t, ResourceKind::User, &u.id, Some(2)).await?;
+    Ok(())
+}

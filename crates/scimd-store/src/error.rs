@@ -18,3 +18,66 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(String),
 }
+
+impl From<sqlx::Error> for StoreError {
+    /// Sorts database failures into "try again later" and "broken". Busy/locked
+    /// databases, pool timeouts and I/O failures are [`StoreError::Unavailable`] (the
+    /// server answers 503 with `Retry-After`); everything else is
+    /// [`StoreError::Database`]. Messages come from the driver and carry no bound
+    /// values, so no secret can leak through them.
+    fn from(err: sqlx::Error) -> Self {
+        let transient = match &err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| is_transient_code(&code)),
+            _ => false,
+        };
+        if transient {
+            StoreError::Unavailable(err.to_string())
+        } else {
+            StoreError::Database(err.to_string())
+        }
+    }
+}
+
+/// PostgreSQL reports five-character SQLSTATEs: connection exceptions (class 08),
+/// admin shutdowns (57P0x) and resource exhaustion (class 53) are transient. SQLite
+/// reports numeric result codes of at most four digits: SQLITE_BUSY (5) and
+/// SQLITE_LOCKED (6), with their extended codes (whose low byte is the primary code).
+fn is_transient_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return code.starts_with("08") || code.starts_with("57P0") || code.starts_with("53");
+    }
+    code.parse::<u32>()
+        .is_ok_and(|number| matches!(number & 0xff, 5 | 6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_and_locked_are_transient() {
+        assert!(is_transient_code("5"));
+        assert!(is_transient_code("517"));
+        assert!(is_transient_code("262"));
+        assert!(is_transient_code("08006"));
+        assert!(!is_transient_code("2067"));
+        assert!(!is_transient_code("23505"));
+        assert!(is_transient_code("53300"));
+    }
+
+    #[test]
+    fn pool_timeout_is_unavailable() {
+        assert!(matches!(
+            StoreError::from(sqlx::Error::PoolTimedOut),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            StoreError::from(sqlx::Error::RowNotFound),
+            StoreError::Database(_)
+        ));
+    }
+}

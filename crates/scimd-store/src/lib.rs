@@ -6,18 +6,24 @@
 //! tenant's rows.
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default (WAL, one writer, a reader pool).
-//! - `sql`: SCIM filters and `sortBy` compiled to SQL.
+//! - [`sql`]: SCIM filters and `sortBy` compiled to SQL.
 //! - [`contract`]: the behaviour every backend must have, as a test suite any backend
 //!   can run against itself.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod columns;
 mod error;
+mod fold;
 mod model;
+mod timestamp;
 
 pub mod contract;
+pub mod sql;
 pub mod sqlite;
+
+pub use fold::fold_case;
 
 pub use error::StoreError;
 pub use model::*;

@@ -8,7 +8,7 @@ use crate::path::AttrPath;
 /// Spans never take part in equality: two filters are equal when they mean the same
 /// thing, wherever they were parsed from. This is what lets the round-trip property
 /// (print, parse again, compare) hold.
-#[derive(Debug, Clone, Copy, Default, Hash)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Span {
     /// First byte.
     pub start: usize,
@@ -22,6 +22,12 @@ impl PartialEq for Span {
     }
 }
 impl Eq for Span {}
+
+// Hashing must agree with equality (all spans are equal), so a span hashes to nothing;
+// a derived `Hash` would break `HashMap` lookups of equal filters.
+impl std::hash::Hash for Span {
+    fn hash<H: std::hash::Hasher>(&self, _state: &mut H) {}
+}
 
 /// A comparison operator (RFC 7644 §3.4.2.2, Table 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -8,11 +8,11 @@
 //! columns of the store, memberships live in their own table, and passwords are
 //! never stored.
 
-mod normalize;
+pub(crate) mod normalize;
 mod render;
 
 pub use normalize::{normalize_for_write, NormalizedResource, WriteMode};
-pub use render::{render, RenderContext};
+pub use render::{format_date_time, render, resource_location, RenderContext};
 
 use crate::schema::ResourceKind;
 use time::OffsetDateTime;

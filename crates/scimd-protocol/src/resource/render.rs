@@ -1,11 +1,18 @@
 //! Rendering a stored resource as the JSON a client receives (RFC 7643 §3, §8).
 //!
-//! TODO(helper: resource): implement.
+//! Order of keys: `schemas`, `id`, `externalId`, the core attributes in document
+//! order, extension objects, `members`/`groups`, `meta`. The output is strict even
+//! where input was lenient: booleans are JSON booleans (R6), `manager` is an object
+//! (R10), `returned: never` attributes (`password`) never appear.
 
+use super::normalize::parse_boolean;
 use super::{Document, GroupRef, Member, Meta};
+use crate::etag::etag;
 use crate::projection::Projection;
-use crate::schema::{ResourceKind, SchemaRegistry};
-use serde_json::Value;
+use crate::schema::{Attribute, AttributeType, ResourceKind, Returned, SchemaRegistry};
+use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 /// What the renderer needs besides the document.
 #[derive(Debug, Clone, Copy)]
@@ -27,8 +34,193 @@ pub struct RenderContext<'a> {
     pub groups: Option<&'a [GroupRef]>,
 }
 
+/// Formats an instant as RFC 3339 in UTC (`2026-01-02T03:04:05Z`), keeping
+/// sub-seconds when there are any. `None` only for years RFC 3339 cannot express.
+pub fn format_date_time(instant: OffsetDateTime) -> Option<String> {
+    instant.to_offset(UtcOffset::UTC).format(&Rfc3339).ok()
+}
+
+/// The URL of a resource: `<base_url>/Users/<id>` or `<base_url>/Groups/<id>`.
+pub fn resource_location(base_url: &str, kind: ResourceKind, id: &str) -> String {
+    format!(
+        "{}/{}/{id}",
+        base_url.trim_end_matches('/'),
+        kind.endpoint()
+    )
+}
+
 /// Renders a resource, applying the projection.
+///
+/// ```
+/// use scimd_protocol::resource::{render, Document, Meta, RenderContext};
+/// use scimd_protocol::projection::Projection;
+/// use scimd_protocol::{ResourceKind, SchemaRegistry};
+/// use serde_json::json;
+/// let registry = SchemaRegistry::with_core();
+/// let t = time::macros::datetime!(2026-01-02 03:04:05 UTC);
+/// let meta = Meta { created: t, last_modified: t, version: 3 };
+/// let doc: Document = json!({"userName": "bjensen"}).as_object().unwrap().clone();
+/// let ctx = RenderContext { registry: &registry, kind: ResourceKind::User, id: "42",
+///     meta: &meta, base_url: "https://x/scim/v2", members: None, groups: None };
+/// let out = render(&doc, &ctx, &Projection::Default);
+/// assert_eq!(out["meta"]["location"], "https://x/scim/v2/Users/42");
+/// assert_eq!(out["meta"]["version"], "W/\"3\"");
+/// assert_eq!(out["meta"]["created"], "2026-01-02T03:04:05Z");
+/// ```
 pub fn render(doc: &Document, ctx: &RenderContext<'_>, projection: &Projection) -> Value {
-    let _ = (doc, ctx, projection);
-    Value::Null
+    let registry = ctx.registry;
+    let kind = ctx.kind;
+    let core = registry.core_schema(kind);
+    let mut out = Map::new();
+    let mut schemas = vec![Value::String(kind.core_schema().to_owned())];
+    out.insert("schemas".into(), Value::Null); // placeholder keeps `schemas` first
+    out.insert("id".into(), Value::String(ctx.id.to_owned()));
+    if let Some(external_id) = doc.get("externalId").filter(|v| v.is_string()) {
+        out.insert("externalId".into(), external_id.clone());
+    }
+    for (key, value) in doc {
+        if let Some(attr) = core.attribute(key) {
+            if let Some(v) = render_attribute(attr, value) {
+                out.insert(attr.name.clone(), v);
+            }
+        }
+    }
+    for ext in registry.extensions(kind) {
+        let Some(Value::Object(inner)) = doc.get(&ext.id) else {
+            continue;
+        };
+        let mut rendered = Map::new();
+        for (key, value) in inner {
+            if let Some(attr) = ext.attribute(key) {
+                if let Some(v) = render_attribute(attr, value) {
+                    rendered.insert(attr.name.clone(), v);
+                }
+            }
+        }
+        if !rendered.is_empty() {
+            schemas.push(Value::String(ext.id.clone()));
+            out.insert(ext.id.clone(), Value::Object(rendered));
+        }
+    }
+    out.insert("schemas".into(), Value::Array(schemas));
+    match kind {
+        ResourceKind::Group => {
+            if let Some(members) = ctx.members.filter(|m| !m.is_empty()) {
+                let list = members
+                    .iter()
+                    .map(|m| member_json(ctx.base_url, m))
+                    .collect();
+                out.insert("members".into(), Value::Array(list));
+            }
+        }
+        ResourceKind::User => {
+            if let Some(groups) = ctx.groups.filter(|g| !g.is_empty()) {
+                let list = groups.iter().map(|g| group_json(ctx.base_url, g)).collect();
+                out.insert("groups".into(), Value::Array(list));
+            }
+        }
+    }
+    out.insert("meta".into(), meta_json(ctx));
+    projection.apply(&mut out, registry, kind);
+    Value::Object(out)
+}
+
+fn member_json(base_url: &str, member: &Member) -> Value {
+    let mut m = Map::new();
+    m.insert("value".into(), Value::String(member.value.clone()));
+    if let Some(display) = &member.display {
+        m.insert("display".into(), Value::String(display.clone()));
+    }
+    m.insert("type".into(), Value::String(member.kind.name().to_owned()));
+    m.insert(
+        "$ref".into(),
+        Value::String(resource_location(base_url, member.kind, &member.value)),
+    );
+    Value::Object(m)
+}
+
+fn group_json(base_url: &str, group: &GroupRef) -> Value {
+    let mut m = Map::new();
+    m.insert("value".into(), Value::String(group.value.clone()));
+    if let Some(display) = &group.display {
+        m.insert("display".into(), Value::String(display.clone()));
+    }
+    m.insert(
+        "$ref".into(),
+        Value::String(resource_location(
+            base_url,
+            ResourceKind::Group,
+            &group.value,
+        )),
+    );
+    m.insert("type".into(), Value::String("direct".into()));
+    Value::Object(m)
+}
+
+fn meta_json(ctx: &RenderContext<'_>) -> Value {
+    let mut meta = Map::new();
+    meta.insert("resourceType".into(), json!(ctx.kind.name()));
+    if let Some(created) = format_date_time(ctx.meta.created) {
+        meta.insert("created".into(), Value::String(created));
+    }
+    if let Some(modified) = format_date_time(ctx.meta.last_modified) {
+        meta.insert("lastModified".into(), Value::String(modified));
+    }
+    meta.insert(
+        "location".into(),
+        Value::String(resource_location(ctx.base_url, ctx.kind, ctx.id)),
+    );
+    meta.insert("version".into(), Value::String(etag(ctx.meta.version)));
+    Value::Object(meta)
+}
+
+/// Renders one stored attribute value strictly. Documents are canonical already;
+/// this is the last line of defence for data written by older versions or by hand:
+/// `returned: never` is dropped and string booleans become JSON booleans.
+fn render_attribute(attr: &Attribute, value: &Value) -> Option<Value> {
+    if attr.returned == Returned::Never || value.is_null() {
+        return None;
+    }
+    match (attr.multi_valued, value) {
+        (true, Value::Array(items)) => {
+            let rendered: Vec<Value> = items
+                .iter()
+                .filter_map(|v| render_single(attr, v))
+                .collect();
+            (!rendered.is_empty()).then_some(Value::Array(rendered))
+        }
+        (true, single) => render_single(attr, single).map(|v| Value::Array(vec![v])),
+        (false, v) => render_single(attr, v),
+    }
+}
+
+fn render_single(attr: &Attribute, value: &Value) -> Option<Value> {
+    match attr.kind {
+        AttributeType::Boolean => parse_boolean(value).map(Value::Bool),
+        AttributeType::Complex => match value {
+            Value::Object(obj) => {
+                let mut out = Map::new();
+                for (k, v) in obj {
+                    match attr.sub_attribute(k) {
+                        Some(sub) => {
+                            if let Some(r) = render_attribute(sub, v) {
+                                out.insert(sub.name.clone(), r);
+                            }
+                        }
+                        // Sub-attributes the schema lost: returned as stored.
+                        None => {
+                            out.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                (!out.is_empty()).then_some(Value::Object(out))
+            }
+            // A bare string stored for `manager` (R10): always an object on output.
+            Value::String(s) if !s.is_empty() && attr.sub_attribute("value").is_some() => {
+                Some(json!({ "value": s }))
+            }
+            _ => None,
+        },
+        _ => Some(value.clone()),
+    }
 }

@@ -1,7 +1,13 @@
 //! Schemas as data (RFC 7643 §4, §7) and the registry that resolves attribute paths.
 
+mod discovery;
 mod model;
 mod registry;
+
+pub use discovery::{
+    resource_type_json, resource_type_resource, resource_types_json, schema_json, schema_resource,
+    schemas_json, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA,
+};
 
 pub use model::{
     Attribute, AttributeType, Mutability, ResourceKind, ResourceType, Returned, Schema,

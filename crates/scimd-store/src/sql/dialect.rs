@@ -1,0 +1,151 @@
+//! What differs between SQL dialects, and the SQLite answers.
+
+use scimd_protocol::ScimError;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The SQL a backend writes for the few things SQLite and PostgreSQL spell differently.
+///
+/// Expressions are SQL text; `*_ph` arguments are placeholders (`$n`) of bound values.
+pub trait Dialect: Send + Sync {
+    /// The JSON path addressing nested object keys, as a value to bind.
+    /// Keys that cannot be expressed safely are `invalidFilter`.
+    fn json_path(&self, keys: &[&str]) -> Result<String, ScimError>;
+    /// The scalar at `path_ph` inside the JSON document `doc` (strings as text,
+    /// booleans and numbers comparable with bound booleans and numbers), or NULL.
+    fn json_scalar(&self, doc: &str, path_ph: &str) -> String;
+    /// Whether the JSON document `doc` has a non-null, non-empty value at `path_ph`.
+    fn json_present(&self, doc: &str, path_ph: &str) -> String;
+    /// A FROM item iterating the elements of the JSON array at `path_ph` under `alias`.
+    fn json_elements(&self, doc: &str, path_ph: &str, alias: &str) -> String;
+    /// The scalar value of an element produced by [`Dialect::json_elements`].
+    fn element_scalar(&self, alias: &str) -> String;
+    /// The scalar at `path_ph` inside an element produced by [`Dialect::json_elements`].
+    fn element_field(&self, alias: &str, path_ph: &str) -> String;
+    /// SQL lowercasing of a text expression, for JSON values that have no normalised
+    /// column.
+    fn lower(&self, expr: &str) -> String;
+    /// Lowercases a literal exactly as [`Dialect::lower`] lowercases stored text, so
+    /// the two sides of a comparison agree.
+    fn fold_like_lower(&self, literal: &str) -> String;
+    /// `expr` contains the bound text `ph`, case-sensitively.
+    fn contains_exact(&self, expr: &str, ph: &str) -> String;
+    /// `expr` ends with the bound text `ph`, case-sensitively.
+    fn ends_with_exact(&self, expr: &str, ph: &str) -> String;
+    /// Normalises a dateTime held as arbitrary RFC 3339 text in a JSON document to a
+    /// form whose text order is time order (NULL when it is not a dateTime).
+    fn datetime_norm(&self, expr: &str) -> String;
+    /// A client's dateTime in the form [`Dialect::datetime_norm`] produces.
+    fn datetime_literal(&self, at: OffsetDateTime) -> String;
+}
+
+/// SQLite's JSON1 functions and string functions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqliteDialect;
+
+const SQLITE_STRFTIME: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+impl Dialect for SqliteDialect {
+    fn json_path(&self, keys: &[&str]) -> Result<String, ScimError> {
+        // SQLite JSON paths quote labels with double quotes and have no escape for a
+        // double quote inside one. Schema attribute names can never contain one
+        // (RFC 7643 §2.1 ATTRNAME); a registered extension URN could, so refuse it.
+        let mut path = String::from("$");
+        for key in keys {
+            if key.contains('"') {
+                return Err(ScimError::invalid_filter(format!(
+                    "attribute '{key}' cannot be filtered on"
+                )));
+            }
+            path.push_str(".\"");
+            path.push_str(key);
+            path.push('"');
+        }
+        Ok(path)
+    }
+
+    fn json_scalar(&self, doc: &str, path_ph: &str) -> String {
+        format!("json_extract({doc}, {path_ph})")
+    }
+
+    fn json_present(&self, doc: &str, path_ph: &str) -> String {
+        // json_type is NULL for a missing path and 'null' for a JSON null; documents are
+        // canonical (no nulls, no empty arrays) but an empty string is not "present"
+        // (RFC 7644 §3.4.2.2 `pr`).
+        format!(
+            "(json_type({doc}, {path_ph}) NOT IN ('null') AND \
+             NOT (json_type({doc}, {path_ph}) = 'text' AND json_extract({doc}, {path_ph}) = '') AND \
+             NOT (json_type({doc}, {path_ph}) = 'array' AND json_array_length({doc}, {path_ph}) = 0))"
+        )
+    }
+
+    fn json_elements(&self, doc: &str, path_ph: &str, alias: &str) -> String {
+        format!("json_each({doc}, {path_ph}) AS {alias}")
+    }
+
+    fn element_scalar(&self, alias: &str) -> String {
+        format!("{alias}.value")
+    }
+
+    fn element_field(&self, alias: &str, path_ph: &str) -> String {
+        format!("json_extract({alias}.value, {path_ph})")
+    }
+
+    fn lower(&self, expr: &str) -> String {
+        format!("lower({expr})")
+    }
+
+    fn fold_like_lower(&self, literal: &str) -> String {
+        // SQLite's built-in lower() folds ASCII letters only.
+        literal.to_ascii_lowercase()
+    }
+
+    fn contains_exact(&self, expr: &str, ph: &str) -> String {
+        format!("instr({expr}, {ph}) > 0")
+    }
+
+    fn ends_with_exact(&self, expr: &str, ph: &str) -> String {
+        format!("substr({expr}, -length({ph})) = {ph}")
+    }
+
+    fn datetime_norm(&self, expr: &str) -> String {
+        format!("strftime('%Y-%m-%dT%H:%M:%fZ', {expr})")
+    }
+
+    fn datetime_literal(&self, at: OffsetDateTime) -> String {
+        let utc = at.to_offset(UtcOffset::UTC);
+        utc.format(SQLITE_STRFTIME)
+            .unwrap_or_else(|_| utc.unix_timestamp().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn json_paths_quote_every_key() {
+        let p = SqliteDialect
+            .json_path(&[
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                "department",
+            ])
+            .unwrap();
+        assert_eq!(
+            p,
+            "$.\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\".\"department\""
+        );
+        assert!(SqliteDialect.json_path(&["a\"b"]).is_err());
+    }
+
+    #[test]
+    fn datetime_literal_matches_strftime_form() {
+        assert_eq!(
+            SqliteDialect.datetime_literal(datetime!(2024-05-06 07:08:09.1234 +01:00)),
+            "2024-05-06T06:08:09.123Z"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Group memberships: one row per (group, member), changed by deltas.
+//!
+//! Adding or removing one member is one primary-key lookup of the member resource and
+//! one insert or delete in `group_members`, whatever the group's size: no statement
+//! here reads the member list except [`MemberChange::ReplaceAll`], whose meaning is
+//! "compare with the whole list", and loading members for a response.
+
+use crate::StoreResult;
+use scimd_protocol::resource::{GroupRef, Member, MemberChange, MemberRef};
+use scimd_protocol::{ResourceKind, ScimError};
+use sqlx::{Row, SqliteConnection};
+
+fn kind_text(kind: ResourceKind) -> &'static str {
+    kind.name()
+}
+
+fn kind_of(text: &str) -> StoreResult<ResourceKind> {
+    match text {
+        "User" => Ok(ResourceKind::User),
+        "Group" => Ok(ResourceKind::Group),
+        other => Err(crate::StoreError::Database(format!(
+            "unknown member type '{other}' in group_members"
+        ))),
+    }
+}
+
+async fn exists(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    kind: ResourceKind,
+    id: &str,
+) -> StoreResult<bool> {
+    let sql = match kind {
+        ResourceKind::User => "SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2",
+        ResourceKind::Group => "SELECT 1 FROM groups WHERE tenant_id = $1 AND id = $2",
+    };
+    let found: Option<i64> = sqlx::query_scalar(sql)
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The type of a member: the one the client gave, checked, or the table that holds
+/// the id. Members must be resources of the same tenant (RFC 7643 §4.2: `value` is the
+/// member's `id`); anything else is 400 `invalidValue` naming the id.
+async fn resolve_member(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    group_id: &str,
+    member: &MemberRef,
+) -> StoreResult<ResourceKind> {
+    if member.value == group_id {
+        return Err(ScimError::invalid_value(format!(
+            "group '{group_id}' cannot be a member of itself"
+        ))
+        .into());
+    }
+    let candidates: &[ResourceKind] = match member.kind {
+        Some(ResourceKind::User) => &[ResourceKind::User],
+        Some(ResourceKind::Group) => &[ResourceKind::Group],
+        None => &[ResourceKind::User, ResourceKind::Group],
+    };
+    for kind in candidates {
+        if exists(conn, tenant, *kind, &member.value).await? {
+            return Ok(*kind);
+        }
+    }
+    Err(ScimError::invalid_value(format!(
+        "member '{}' does not exist{}",
+        member.value,
+        match member.kind {
+            Some(kind) => format!(" as a {}", kind.name()),
+            None => String::new(),
+        }
+    ))
+    .into())
+}
+
+async fn add_one(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    group_id: &str,
+    member: &MemberRef,
+) -> StoreResult<bool> {
+    let kind = resolve_member(conn, tenant, group_id, member).await?;
+    let done = sqlx::query(
+        "INSERT INTO group_members (tenant_id, group_id, member_id, member_type) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(group_id)
+    .bind(&member.value)
+    .bind(kind_text(kind))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Applies membership changes in order; returns whether any row changed.
+pub(super) async fn apply(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    group_id: &str,
+    changes: &[MemberChange],
+) -> StoreResult<bool> {
+    let mut changed = false;
+    for change in changes {
+        match change {
+            MemberChange::Add(members) => {
+                for member in members {
+                    changed |= add_one(conn, tenant, group_id, member).await?;
+                }
+            }
+            MemberChange::Remove(ids) => {
+                for id in ids {
+                    let done = sqlx::query(
+                        "DELETE FROM group_members \
+                         WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3",
+                    )
+                    .bind(tenant)
+                    .bind(group_id)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                    changed |= done.rows_affected() > 0;
+                }
+            }
+            MemberChange::RemoveAll => {
+                let done =
+                    sqlx::query("DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2")
+                        .bind(tenant)
+                        .bind(group_id)
+                        .execute(&mut *conn)
+                        .await?;
+                changed |= done.rows_affected() > 0;
+            }
+            MemberChange::ReplaceAll(members) => {
+                // Validate first so that a bad id leaves nothing half-done (the
+                // transaction would roll back anyway; this gives the clearer error).
+                for member in members {
+                    resolve_member(conn, tenant, group_id, member).await?;
+                }
+                let keep = serde_json::Value::from(
+                    members
+                        .iter()
+                        .map(|m| serde_json::Value::from(m.value.as_str()))
+                        .collect::<Vec<_>>(),
+                )
+                .to_string();
+                let done = sqlx::query(
+                    "DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 \
+                     AND member_id NOT IN (SELECT value FROM json_each($3))",
+                )
+                .bind(tenant)
+                .bind(group_id)
+                .bind(keep)
+                .execute(&mut *conn)
+                .await?;
+                changed |= done.rows_affected() > 0;
+                for member in members {
+                    changed |= add_one(conn, tenant, group_id, member).await?;
+                }
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// A group's members, ordered by id, with their display names (a user's
+/// `displayName`, else its `userName`; a group's `displayName`).
+pub(super) async fn load_members(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    group_id: &str,
+) -> StoreResult<Vec<Member>> {
+    let rows = sqlx::query(
+        "SELECT gm.member_id, gm.member_type, \
+                COALESCE(u.display_name, u.user_name, g.display_name) AS display \
+         FROM group_members gm \
+         LEFT JOIN users u ON gm.member_type = 'User' \
+              AND u.tenant_id = gm.tenant_id AND u.id = gm.member_id \
+         LEFT JOIN groups g ON gm.member_type = 'Group' \
+              AND g.tenant_id = gm.tenant_id AND g.id = gm.member_id \
+         WHERE gm.tenant_id = $1 AND gm.group_id = $2 \
+         ORDER BY gm.member_id",
+    )
+    .bind(tenant)
+    .bind(group_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Member {
+                value: row.try_get("member_id")?,
+                kind: kind_of(row.try_get("member_type")?)?,
+                display: row.try_get("display")?,
+            })
+        })
+        .collect()
+}
+
+/// The groups a user is a direct member of, ordered by id.
+pub(super) async fn load_groups(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    user_id: &str,
+) -> StoreResult<Vec<GroupRef>> {
+    let rows = sqlx::query(
+        "SELECT g.id, g.display_name FROM group_members gm \
+         JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+         WHERE gm.tenant_id = $1 AND gm.member_id = $2 \
+         ORDER BY g.id",
+    )
+    .bind(tenant)
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(GroupRef {
+                value: row.try_get("id")?,
+                display: row.try_get("display_name")?,
+            })
+        })
+        .collect()
+}
+
+/// Removes every membership naming `id` as a member, bumping the version of the groups
+/// that lose it (their `members` changed, so their ETag must too).
+pub(super) async fn forget_member(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    id: &str,
+    now: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE groups SET version = version + 1, last_modified = $3 \
+         WHERE tenant_id = $1 AND id IN \
+           (SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2)",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

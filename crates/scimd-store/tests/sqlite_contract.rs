@@ -1,0 +1,325 @@
+//! The storage contract on SQLite, on real database files in a temporary directory,
+//! plus SQLite-specific checks: query plans use indexes, and one membership change in
+//! a huge group touches one row.
+
+use scimd_protocol::filter::{CompareOp, Filter, Literal, Span};
+use scimd_protocol::paging::PageRequest;
+use scimd_protocol::path::AttrPath;
+use scimd_protocol::resource::{MemberChange, MemberRef};
+use scimd_protocol::{ResourceKind, SchemaRegistry};
+use scimd_store::contract;
+use scimd_store::sqlite::SqliteStore;
+use scimd_store::{Fetch, ListQuery, NewResource, NewTenant, Store, Update};
+use serde_json::json;
+use tempfile::TempDir;
+
+async fn fresh() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("scimd.db"))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+macro_rules! contract_tests {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let (_dir, store) = fresh().await;
+            contract::$name(&store).await.unwrap();
+        }
+    )*};
+}
+
+contract_tests!(
+    tenants,
+    tokens,
+    resource_lifecycle,
+    uniqueness,
+    concurrent_creates,
+    tenant_isolation,
+    filters,
+    filter_errors,
+    sorting_and_index_paging,
+    cursor_paging,
+    memberships,
+    member_validation,
+    delete_removes_memberships,
+    if_match,
+);
+
+#[tokio::test]
+async fn all_checks_share_one_database() {
+    let (_dir, store) = fresh().await;
+    contract::run_all(&store).await.unwrap();
+}
+
+#[tokio::test]
+async fn data_survives_reopening_and_migrations_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scimd.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store
+        .create_tenant(&NewTenant {
+            id: "t".into(),
+            display_name: "T".into(),
+            provisioning_enabled: true,
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let reopened = SqliteStore::open(&path).await.unwrap();
+    assert!(reopened.get_tenant("t").await.unwrap().is_some());
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(reopened.reader_pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations")
+        .fetch_one(reopened.reader_pool())
+        .await
+        .unwrap();
+    assert_eq!(versions, 1);
+    reopened.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn readers_cannot_write() {
+    let (_dir, store) = fresh().await;
+    let err = sqlx::query("INSERT INTO tenants VALUES ('x', 'x', 1, 'a', 'a')")
+        .execute(store.reader_pool())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("readonly"), "{err}");
+}
+
+fn cmp(path: &str, op: CompareOp, value: &str) -> Filter {
+    Filter::Compare {
+        path: AttrPath::parse(path).unwrap(),
+        op,
+        value: Literal::String(value.into()),
+        span: Span::default(),
+    }
+}
+
+fn value_path(path: &str, inner: Filter) -> Filter {
+    Filter::ValuePath {
+        path: AttrPath::parse(path).unwrap(),
+        filter: Box::new(inner),
+        span: Span::default(),
+    }
+}
+
+async fn seeded() -> (TempDir, SqliteStore) {
+    let (dir, store) = fresh().await;
+    store
+        .create_tenant(&NewTenant {
+            id: "t".into(),
+            display_name: "T".into(),
+            provisioning_enabled: true,
+        })
+        .await
+        .unwrap();
+    for i in 0..50 {
+        let doc = json!({"userName": format!("u{i}"), "externalId": format!("e{i}"),
+            "emails": [{"type": "work", "value": format!("u{i}@x.com")}]});
+        store
+            .create(
+                "t",
+                ResourceKind::User,
+                NewResource {
+                    document: doc.as_object().unwrap().clone(),
+                    members: vec![],
+                },
+                Fetch::NONE,
+            )
+            .await
+            .unwrap();
+    }
+    sqlx::query("ANALYZE")
+        .execute(store.writer_pool())
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+async fn plans(store: &SqliteStore, kind: ResourceKind, filter: &Filter) -> Vec<String> {
+    let registry = SchemaRegistry::with_core();
+    let (count, page) = store
+        .explain_list(
+            "t",
+            kind,
+            &registry,
+            &ListQuery {
+                filter: Some(filter),
+                sort: None,
+                page: PageRequest::Index {
+                    start_index: 1,
+                    count: 100,
+                },
+                fetch: Fetch::NONE,
+            },
+        )
+        .await
+        .unwrap();
+    count.into_iter().chain(page).collect()
+}
+
+/// No plan line may scan the resource table: every lookup is an index SEARCH.
+fn assert_indexed(plan: &[String], table_alias_scan: &str, expected_index: &str) {
+    assert!(
+        !plan.iter().any(|l| l.starts_with(table_alias_scan)),
+        "full scan in {plan:#?}"
+    );
+    assert!(
+        plan.iter().any(|l| l.contains(expected_index)),
+        "{expected_index} not used in {plan:#?}"
+    );
+}
+
+#[tokio::test]
+async fn entra_lookups_use_indexes() {
+    let (_dir, store) = seeded().await;
+    let id: String = sqlx::query_scalar("SELECT id FROM users LIMIT 1")
+        .fetch_one(store.reader_pool())
+        .await
+        .unwrap();
+    let user_cases = [
+        (
+            cmp("userName", CompareOp::Eq, "U7"),
+            "users_user_name_norm_uq",
+        ),
+        (
+            cmp("userName", CompareOp::Sw, "u1"),
+            "users_user_name_norm_uq",
+        ),
+        (
+            cmp("externalId", CompareOp::Eq, "E7"),
+            "users_external_id_norm_uq",
+        ),
+        (cmp("id", CompareOp::Eq, &id), "(tenant_id=? AND id=?)"),
+        (
+            value_path(
+                "emails",
+                Filter::And(
+                    Box::new(cmp("type", CompareOp::Eq, "work")),
+                    Box::new(cmp("value", CompareOp::Eq, "u7@x.com")),
+                ),
+            ),
+            "user_values_value",
+        ),
+        (
+            cmp("emails.value", CompareOp::Eq, "u7@x.com"),
+            "user_values_value",
+        ),
+    ];
+    for (filter, index) in user_cases {
+        let plan = plans(&store, ResourceKind::User, &filter).await;
+        assert_indexed(&plan, "SCAN r", index);
+    }
+    let plan = plans(
+        &store,
+        ResourceKind::Group,
+        &cmp("displayName", CompareOp::Eq, "G"),
+    )
+    .await;
+    assert_indexed(&plan, "SCAN r", "groups_display_name_norm_uq");
+}
+
+#[tokio::test]
+async fn one_member_change_in_a_huge_group_touches_one_row() {
+    let (_dir, store) = seeded().await;
+    let group = store
+        .create(
+            "t",
+            ResourceKind::Group,
+            NewResource {
+                document: json!({"displayName": "Everyone"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+        .unwrap();
+    // 100,000 existing members, inserted directly.
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
+         INSERT INTO group_members (tenant_id, group_id, member_id, member_type) \
+         SELECT 't', $1, printf('bulk-%06d', i), 'User' FROM n",
+    )
+    .bind(&group.id)
+    .execute(store.writer_pool())
+    .await
+    .unwrap();
+    let newcomer: String = sqlx::query_scalar("SELECT id FROM users WHERE user_name = 'u3'")
+        .fetch_one(store.reader_pool())
+        .await
+        .unwrap();
+
+    // total_changes() counts rows written by the one writer connection.
+    let changes = || async {
+        sqlx::query_scalar::<_, i64>("SELECT total_changes()")
+            .fetch_one(store.writer_pool())
+            .await
+            .unwrap()
+    };
+    let change = |c: MemberChange| -> scimd_store::UpdateFn {
+        Box::new(move |current| {
+            Ok(Update {
+                document: current.document.clone(),
+                members: vec![c],
+            })
+        })
+    };
+    let before = changes().await;
+    let added = store
+        .update(
+            "t",
+            ResourceKind::Group,
+            &group.id,
+            None,
+            change(MemberChange::Add(vec![MemberRef {
+                value: newcomer.clone(),
+                kind: None,
+            }])),
+            Fetch::NONE,
+        )
+        .await
+        .unwrap();
+    // One membership row and the group's version.
+    assert_eq!(changes().await - before, 2);
+    assert!(added.members.is_none());
+
+    let before = changes().await;
+    store
+        .update(
+            "t",
+            ResourceKind::Group,
+            &group.id,
+            None,
+            change(MemberChange::Remove(vec!["bulk-050000".into()])),
+            Fetch::NONE,
+        )
+        .await
+        .unwrap();
+    assert_eq!(changes().await - before, 2);
+
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM group_members WHERE group_id = $1")
+        .bind(&group.id)
+        .fetch_one(store.reader_pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 100_000);
+
+    // The membership filter on a huge group is an index lookup, not a scan.
+    let plan = plans(
+        &store,
+        ResourceKind::Group,
+        &cmp("members.value", CompareOp::Eq, &newcomer),
+    )
+    .await;
+    assert_indexed(&plan, "SCAN r", "group_members_member");
+}
