@@ -33,13 +33,22 @@ print(s.getsockname()[1])
 s.close()'
 }
 
-# Reads one string field of a JSON object on stdin.
+# Reads one non-empty string field of the JSON object on stdin: the whole input, or
+# else its last line that is a JSON object (in case log lines precede it).
 json_field() {
   python3 -c 'import json, sys
-value = json.load(sys.stdin).get(sys.argv[1])
-if not isinstance(value, str) or not value:
-    sys.exit(1)
-print(value)' "$1"
+text = sys.stdin.read()
+candidates = [text] + [line for line in reversed(text.splitlines()) if line.strip().startswith("{")]
+for candidate in candidates:
+    try:
+        document = json.loads(candidate)
+    except ValueError:
+        continue
+    value = document.get(sys.argv[1]) if isinstance(document, dict) else None
+    if isinstance(value, str) and value:
+        print(value)
+        sys.exit(0)
+sys.exit(1)' "$1"
 }
 
 # Succeeds when GET URL answers 200 within a second.
@@ -103,10 +112,10 @@ scimd_start_tenant_server() {
     server_fail "'scimd tenant create ${tenant} --data-dir DIR --public-url ${public_url} --json' failed (log: ${SCIMD_SERVER_LOG})"
   fi
   SCIM_URL=$(json_field scim_url <<<"$tenant_json") ||
-    server_fail "'scimd tenant create --json' printed no scim_url: ${tenant_json}"
+    server_fail "'scimd tenant create --json' printed no JSON object with a scim_url; it printed: '${tenant_json}'"
   local token
   token=$(json_field token <<<"$tenant_json") ||
-    server_fail "'scimd tenant create --json' printed no token"
+    server_fail "'scimd tenant create --json' printed no JSON object with a token"
   SCIM_TOKEN_FILE="${SCIMD_SERVER_WORK_DIR}/token"
   (umask 077 && printf '%s\n' "$token" >"$SCIM_TOKEN_FILE")
   # The collection and the tester build every URL from this one, so it must point
