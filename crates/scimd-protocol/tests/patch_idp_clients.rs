@@ -487,3 +487,33 @@ fn removing_another_manager_by_filter_keeps_the_current_one() {
     assert!(!out.changed);
     assert_eq!(out.document[EXT]["manager"], json!({"value": "m-old"}));
 }
+
+#[test]
+fn fuzz_seed_corpus_parses_and_applies() {
+    // The fuzz seeds are IdP bodies too: each must parse, and apply to a user or
+    // a group (members only exist on groups).
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/patch_apply");
+    let registry = SchemaRegistry::with_core();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let body: Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        let request = parse_patch(&body, &PatchLimits::default()).unwrap();
+        let on_user = apply_patch(
+            entra_user().as_object().unwrap(),
+            &request,
+            &registry,
+            ResourceKind::User,
+        );
+        let on_group = apply_patch(
+            group().as_object().unwrap(),
+            &request,
+            &registry,
+            ResourceKind::Group,
+        );
+        assert!(on_user.is_ok() || on_group.is_ok(), "{body}");
+        seen += 1;
+    }
+    assert!(seen >= 12);
+}

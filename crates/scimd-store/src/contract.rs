@@ -34,6 +34,7 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     tenant_isolation(store).await?;
     filters(store).await?;
     filter_errors(store).await?;
+    identity_provider_queries(store).await?;
     sorting_and_index_paging(store).await?;
     cursor_paging(store).await?;
     memberships(store).await?;
@@ -1656,5 +1657,118 @@ pub async fn if_match(store: &dyn Store) -> CheckResult {
         .await?
         .is_some());
     store.delete(t, ResourceKind::User, &u.id, Some(2)).await?;
+    Ok(())
+}
+
+/// The queries Entra ID and Okta send (idp-clients.md R2, R3, R13, R17), parsed by the
+/// protocol crate's filter parser exactly as they arrive.
+pub async fn identity_provider_queries(store: &dyn Store) -> CheckResult {
+    use scimd_protocol::filter::{parse, FilterLimits};
+    let t = "idp-queries";
+    tenant(store, t).await?;
+    let enterprise = scimd_protocol::schema::ENTERPRISE_USER_SCHEMA;
+    let boss = user(store, t, json!({"userName": "boss@contoso.com"})).await?;
+    let worker = user(
+        store,
+        t,
+        json!({"userName": "Test_User_00aa00aa@contoso.com", "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+               "title": "Engineer", "userType": "Employee", "name": {"familyName": "O'Malley"},
+               "emails": [{"primary": true, "type": "work", "value": "test.user@contoso.com"}],
+               enterprise: {"department": "Sales", "manager": {"value": boss.id}}}),
+    )
+    .await?;
+    let g = group(store, t, "Group1", vec![member(&worker.id)]).await?;
+    let worker_only = names(&["Test_User_00aa00aa@contoso.com"]);
+    let user_cases = [
+        (
+            "userName eq \"7d420df3-9995-4831-a406-ecf8166f5f6a\"".to_owned(),
+            BTreeSet::new(),
+        ),
+        (
+            "userName eq \"test_user_00AA00AA@contoso.com\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "externalId eq \"0A21F0F2-8D2A-4F8E-BF98-7363C4AED4EF\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "emails[type eq \"work\"].value eq \"Test.User@contoso.com\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            format!("id eq \"{}\" and manager eq \"{}\"", worker.id, boss.id),
+            worker_only.clone(),
+        ),
+        (
+            format!("{enterprise}:manager.value eq \"{}\"", boss.id),
+            worker_only.clone(),
+        ),
+        (
+            "title pr and userType eq \"Employee\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "name.familyName co \"O'Malley\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "userName sw \"test\" or userName sw \"nobody\"".to_owned(),
+            worker_only.clone(),
+        ),
+        (
+            "not (userName sw \"test\")".to_owned(),
+            names(&["boss@contoso.com"]),
+        ),
+        (
+            "meta.lastModified gt \"2011-05-13T04:42:34Z\"".to_owned(),
+            names(&["boss@contoso.com", "Test_User_00aa00aa@contoso.com"]),
+        ),
+        (
+            format!("groups[value eq \"{}\"]", g.id),
+            worker_only.clone(),
+        ),
+    ];
+    for (text, expected) in user_cases {
+        let filter = parse(&text, &FilterLimits::default())?;
+        assert_eq!(
+            matching(store, t, &filter).await?,
+            expected,
+            "filter {text}"
+        );
+    }
+    for (text, expected) in [
+        ("displayName eq \"group1\"".to_owned(), 1),
+        (format!("members[value eq \"{}\"]", worker.id), 1),
+        (format!("members.value eq \"{}\"", boss.id), 0),
+    ] {
+        let filter = parse(&text, &FilterLimits::default())?;
+        let page = list(
+            store,
+            t,
+            ResourceKind::Group,
+            Some(&filter),
+            None,
+            all_pages(),
+        )
+        .await?;
+        assert_eq!(page.total_results, expected, "filter {text}");
+    }
+    // Sort and paging exactly as parsed from query parameters.
+    let registry = SchemaRegistry::with_core();
+    let sort = SortSpec::parse(
+        Some("emails"),
+        Some("descending"),
+        &registry,
+        ResourceKind::User,
+    )?;
+    let page = PageRequest::parse(Some("1"), Some("100"), None, &Default::default())?;
+    let listed = list(store, t, ResourceKind::User, None, sort.as_ref(), page).await?;
+    let order: Vec<String> = listed.resources.iter().map(user_name).collect();
+    // Users without an email sort first in descending order.
+    assert_eq!(
+        order,
+        ["boss@contoso.com", "Test_User_00aa00aa@contoso.com"]
+    );
     Ok(())
 }

@@ -40,6 +40,7 @@ contract_tests!(
     tenant_isolation,
     filters,
     filter_errors,
+    identity_provider_queries,
     sorting_and_index_paging,
     cursor_paging,
     memberships,
@@ -322,4 +323,56 @@ async fn one_member_change_in_a_huge_group_touches_one_row() {
     )
     .await;
     assert_indexed(&plan, "SCAN r", "group_members_member");
+}
+
+/// Creates racing on threads, through two stores opened on the same file (as two
+/// processes would): one wins, the others get 409 `uniqueness`, none a database error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_creates_across_connections_and_threads() {
+    let (dir, first) = fresh().await;
+    let second = SqliteStore::open(&dir.path().join("scimd.db"))
+        .await
+        .unwrap();
+    first
+        .create_tenant(&NewTenant {
+            id: "t".into(),
+            display_name: "T".into(),
+            provisioning_enabled: true,
+        })
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let name = if i % 2 == 0 { "Racer" } else { "RACER" };
+            store
+                .create(
+                    "t",
+                    ResourceKind::User,
+                    NewResource {
+                        document: json!({ "userName": name }).as_object().unwrap().clone(),
+                        members: vec![],
+                    },
+                    Fetch::NONE,
+                )
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(scimd_store::StoreError::Scim(e)) => {
+                assert_eq!(e.status, 409);
+                assert_eq!(e.scim_type, Some(scimd_protocol::ScimType::Uniqueness));
+            }
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
 }

@@ -1,11 +1,89 @@
-//! The SCIM endpoints under `/scim/v2/{tenant}`.
+//! The SCIM endpoints under `/scim/v2/{tenant}` (RFC 7644 §3.2).
 //!
-//! TODO(helper: scim-routes): implement.
+//! | path | methods |
+//! |---|---|
+//! | `/Users`, `/Groups` | GET (query), POST (create) |
+//! | `/Users/{id}`, `/Groups/{id}` | GET, PUT, PATCH, DELETE |
+//! | `/.search`, `/Users/.search`, `/Groups/.search` | POST |
+//! | `/Bulk` | POST |
+//! | `/ServiceProviderConfig` (alias `/serviceConfiguration`), `/Schemas[/{id}]`, `/ResourceTypes[/{id}]` | GET |
+//! | `/Me` | any: 501 |
+//!
+//! Any other method on these paths is a SCIM 405.
+//!
+//! Modules: [`query`] decodes query strings and search bodies, [`request`] extracts
+//! the rest of a request, [`resources`] holds the single-resource operations shared
+//! with [`bulk`], [`list`] the queries, [`discovery`] the ServiceProviderConfig,
+//! [`handlers`] the HTTP layer and [`reply`] the resource responses.
+
+pub mod bulk;
+pub mod discovery;
+pub mod handlers;
+pub mod list;
+pub mod query;
+pub mod reply;
+pub mod request;
+pub mod resources;
 
 use crate::state::AppState;
+use axum::routing::{any, get, post};
 use axum::Router;
+use handlers::*;
+use scimd_protocol::ResourceKind;
+
+/// A resource type known at compile time, so one generic handler serves `/Users` and
+/// `/Groups` without a runtime path lookup.
+pub trait KindMarker: Send + Sync + 'static {
+    /// The resource type.
+    const KIND: ResourceKind;
+}
+
+/// `/Users`.
+pub struct Users;
+impl KindMarker for Users {
+    const KIND: ResourceKind = ResourceKind::User;
+}
+
+/// `/Groups`.
+pub struct Groups;
+impl KindMarker for Groups {
+    const KIND: ResourceKind = ResourceKind::Group;
+}
+
+fn resource_routes<K: KindMarker>(endpoint: &str) -> Router<AppState> {
+    Router::new()
+        .route(
+            &format!("/{endpoint}"),
+            get(list_resources::<K>).post(create_resource::<K>),
+        )
+        .route(&format!("/{endpoint}/.search"), post(search_resources::<K>))
+        .route(
+            &format!("/{endpoint}/{{id}}"),
+            get(get_resource::<K>)
+                .put(replace_resource::<K>)
+                .patch(patch_resource::<K>)
+                .delete(delete_resource::<K>),
+        )
+}
 
 /// The SCIM routes, to be nested under `/scim/v2/{tenant}`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(resource_routes::<Users>("Users"))
+        .merge(resource_routes::<Groups>("Groups"))
+        .route("/.search", post(search_root))
+        .route("/Bulk", post(bulk::bulk))
+        .route("/ServiceProviderConfig", get(get_service_provider_config))
+        // Not in the RFC: Microsoft's reference Postman collection for Entra reads
+        // `/serviceConfiguration`. Answering it as an alias costs nothing and lets
+        // admins run that collection unchanged.
+        .route("/serviceConfiguration", get(get_service_provider_config))
+        .route("/Schemas", get(list_schemas))
+        .route("/Schemas/{id}", get(get_schema))
+        .route("/ResourceTypes", get(list_resource_types))
+        .route("/ResourceTypes/{id}", get(get_resource_type))
+        .route("/Me", any(me))
+        .route("/Me/{*rest}", any(me))
+        // Must come after the routes: it applies to the routes registered so far.
+        .method_not_allowed_fallback(method_not_allowed)
 }

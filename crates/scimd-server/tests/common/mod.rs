@@ -84,7 +84,8 @@ impl TestServer {
 
     /// Sends a request with the tenant's token to `base + path`, with an optional JSON body.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        self.call_as(&self.base, &self.token, method, path, body).await
+        self.call_as(&self.base, &self.token, method, path, body)
+            .await
     }
 
     /// Sends a request to another base URL with another token.
@@ -105,8 +106,7 @@ impl TestServer {
                 .header("content-type", "application/scim+json")
                 .body(b.to_string());
         }
-        Response::from(req.send().await.expect("request"))
-            .await
+        Response::from(req.send().await.expect("request")).await
     }
 }
 
@@ -130,13 +130,16 @@ impl Response {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
-        Response { status, headers, text }
+        Response {
+            status,
+            headers,
+            text,
+        }
     }
 
     /// The body as JSON (panics with the body text if it is not JSON).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 
     /// The Content-Type header.
@@ -156,7 +159,10 @@ impl Response {
             self.content_type()
         );
         let body = self.json();
-        assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+        assert_eq!(
+            body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
         assert_eq!(body["status"], status.to_string());
         match scim_type {
             Some(t) => assert_eq!(body["scimType"], t, "body: {}", self.text),

@@ -206,24 +206,31 @@ impl Compiler<'_, '_> {
                 comparison.is_none() && resolved.sub.is_none(),
             );
         }
-        // A single-valued attribute in the JSON document.
-        let keys = json_keys(resolved.location, attr, resolved.sub);
+        // A single-valued attribute in the JSON document. A complex one compared
+        // without a sub-attribute compares its `value` (Entra's legacy
+        // `manager eq "<id>"`, idp-clients.md R3), like multi-valued attributes do.
+        let sub = match (comparison, resolved.sub) {
+            (Some(_), None) if attr.kind == AttributeType::Complex => {
+                Some(attr.sub_attribute("value").ok_or_else(|| {
+                    ScimError::invalid_filter(format!(
+                        "'{path}' is complex: compare one of its sub-attributes"
+                    ))
+                })?)
+            }
+            (_, sub) => sub,
+        };
+        let target = sub.unwrap_or(attr);
+        let keys = json_keys(resolved.location, attr, sub);
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let path_ph = self.binds.text(self.dialect.json_path(&key_refs)?);
-        let target = resolved.target();
-        match comparison {
-            None => Ok(self.dialect.json_present("r.doc", &path_ph)),
-            Some(_) if target.kind == AttributeType::Complex => Err(ScimError::invalid_filter(
-                format!("'{path}' is complex: compare one of its sub-attributes"),
-            )),
-            Some(_) => {
-                let operand = Operand {
-                    expr: self.dialect.json_scalar("r.doc", &path_ph),
-                    kind: text_kind(target, Fold::SqlLower),
-                };
-                self.apply(&operand, comparison)
-            }
+        if comparison.is_none() {
+            return Ok(self.dialect.json_present("r.doc", &path_ph));
         }
+        let operand = Operand {
+            expr: self.dialect.json_scalar("r.doc", &path_ph),
+            kind: text_kind(target, Fold::SqlLower),
+        };
+        self.apply(&operand, comparison)
     }
 
     /// The indexed column for an attribute, when it has one.

@@ -215,7 +215,6 @@ fn check_version(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn update(
     conn: &mut SqliteConnection,
     tenant: &str,
