@@ -63,8 +63,9 @@ except Exception:
 
 # Stops the server this shell started (by its pid only) and removes its data.
 scimd_stop_server() {
-  local status=$?
+  local status=$? server_was_running=false
   if [[ -n "$SCIMD_SERVER_PID" ]] && kill -0 "$SCIMD_SERVER_PID" 2>/dev/null; then
+    server_was_running=true
     kill -TERM "$SCIMD_SERVER_PID" 2>/dev/null || true
     local waited=0
     while kill -0 "$SCIMD_SERVER_PID" 2>/dev/null && ((waited < SERVER_STOP_TIMEOUT_SECONDS * 10)); do
@@ -79,8 +80,15 @@ scimd_stop_server() {
   fi
   SCIMD_SERVER_PID=""
   if ((status != 0)) && [[ -n "${SCIMD_SERVER_LOG:-}" && -s "${SCIMD_SERVER_LOG}" ]]; then
-    echo "--- last lines of the scimd log (${SCIMD_SERVER_LOG}) ---" >&2
-    tail -n 20 "$SCIMD_SERVER_LOG" >&2 || true
+    # A server that died or never came up: its last words say why. A server that
+    # ran: only its warnings and errors help; the full log stays on disk.
+    if [[ $server_was_running == true ]]; then
+      echo "--- warnings and errors in the scimd log (${SCIMD_SERVER_LOG}) ---" >&2
+      grep -E 'WARN|ERROR' "$SCIMD_SERVER_LOG" | tail -n 20 >&2 || true
+    else
+      echo "--- last lines of the scimd log (${SCIMD_SERVER_LOG}) ---" >&2
+      tail -n 20 "$SCIMD_SERVER_LOG" >&2 || true
+    fi
     echo "---" >&2
   fi
   if [[ -n "$SCIMD_SERVER_WORK_DIR" && -d "$SCIMD_SERVER_WORK_DIR" ]]; then
