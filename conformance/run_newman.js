@@ -203,4 +203,8 @@ function main() {
   emitter.on('request', (err, args) => exchanges.record(args));
 }
 
-main();
+if (require.main === module) {
+  main();
+}
+
+module.exports = { collectionVariables, prepareCollection, describeFailure, exchangeRecorder, LOGIN_FOLDER };

@@ -26,6 +26,7 @@ import os
 import re
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 # Statuses that mean the server broke the RFC. DEVIATION is a SHOULD that was not
@@ -152,6 +153,36 @@ def write_json_report(path: str, results: list[Any]) -> None:
         json.dump(report, handle, indent=2, ensure_ascii=False)
 
 
+@dataclass
+class Tally:
+    """How a run went: counts per status, and the verdict."""
+
+    counts: Counter
+    passed: int
+    failed: int
+    skipped: int
+    missing_resource_types: list[str]
+
+    @property
+    def succeeded(self) -> bool:
+        # No result at all means nothing was checked: that is not a pass.
+        return self.failed == 0 and sum(self.counts.values()) > 0
+
+
+def tally_results(results: list[Any], expected_resource_types: list[str]) -> Tally:
+    """Counts results by status; a resource type no check ran for counts as a failure."""
+    counts = Counter(status_name(r) for r in results)
+    exercised = {r.resource_type for r in results if r.resource_type}
+    missing = [name for name in expected_resource_types if name not in exercised]
+    return Tally(
+        counts=counts,
+        passed=sum(counts[s] for s in PASSING_STATUSES),
+        failed=sum(counts[s] for s in FAILING_STATUSES) + len(missing),
+        skipped=counts["SKIPPED"],
+        missing_resource_types=missing,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.url:
         print("run_scim2_tester: no SCIM URL (--url or $SCIM_URL)", file=sys.stderr)
@@ -196,27 +227,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json_report:
         write_json_report(args.json_report, results)
 
-    counts = Counter(status_name(r) for r in results)
-    failed = sum(counts[s] for s in FAILING_STATUSES)
-    passed = sum(counts[s] for s in PASSING_STATUSES)
-
     expected = args.expect_resource_type
     if expected is None:
         expected = args.resource_type or ["User", "Group"]
-    exercised = {r.resource_type for r in results if r.resource_type}
-    missing = [name for name in expected if name not in exercised]
     if args.include_tag and all(t in {"discovery", "misc"} for t in args.include_tag):
-        missing = []  # a discovery-only run exercises no resource type by design
-    for name in missing:
+        expected = []  # a discovery-only run exercises no resource type by design
+    tally = tally_results(results, expected)
+    for name in tally.missing_resource_types:
         print(f"FAILED: no check ran for resource type {name}; discovery did not expose it")
 
-    breakdown = ", ".join(f"{name} {counts[name]}" for name in sorted(counts))
+    breakdown = ", ".join(f"{name} {tally.counts[name]}" for name in sorted(tally.counts))
     print(f"scim2-tester statuses: {breakdown or 'no checks ran'}")
-    failed_total = failed + len(missing)
-    print(f"scim2-tester: {passed} passed, {failed_total} failed, {counts['SKIPPED']} skipped")
-    if not results:
-        return 1
-    return 1 if failed_total else 0
+    print(f"scim2-tester: {tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
+    return 0 if tally.succeeded else 1
 
 
 def main() -> int:
