@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod lenient_http;
 pub mod ops;
 pub mod response;
 pub mod scim;
@@ -32,15 +33,18 @@ use tokio::net::TcpListener;
 /// How often buffered token last-used times are written.
 const TOKEN_USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(15);
 
+/// How often histogram samples are folded into buckets (see [`ops::metrics::run_upkeep`]).
+const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config().limits.max_body_bytes;
-    Router::new()
+    let router = Router::new()
         .nest("/scim/v2/{tenant}", scim::routes())
         .merge(ops::routes())
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body));
+    ops::instrument(router).with_state(state)
 }
 
 async fn not_found() -> error::ApiError {
@@ -66,10 +70,19 @@ pub async fn serve(
             }
         })
     };
+    let metrics_upkeep = tokio::spawn(async {
+        let mut tick = tokio::time::interval(METRICS_UPKEEP_INTERVAL);
+        loop {
+            tick.tick().await;
+            ops::metrics::run_upkeep();
+        }
+    });
+    let listener = lenient_http::LenientListener::new(listener);
     let result = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     flusher.abort();
+    metrics_upkeep.abort();
     if let Err(e) = state.token_usage().flush(state.store()).await {
         tracing::warn!(error = %e, "could not record token last-used times at shutdown");
     }

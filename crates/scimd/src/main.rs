@@ -1,1 +1,61 @@
-fn main() {}
+//! The `scimd` binary: `scimd serve` and the admin commands.
+//!
+//! Exit codes: 0 on success, 1 when a command fails (message on stderr), 2 for a
+//! usage error (clap's convention).
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod admin;
+mod cli;
+mod config;
+mod duration;
+mod error;
+mod logging;
+mod output;
+mod serve;
+mod store;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use config::{Settings, DEFAULT_LOG_LEVEL};
+use error::CliError;
+use std::process::ExitCode;
+
+/// Admin commands log only problems unless a level is set: their stdout is the
+/// output, and progress lines on stderr would be noise.
+const ADMIN_LOG_LEVEL: &str = "warn";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::resolve(&cli.settings)?;
+    let default_level = match cli.command {
+        Command::Serve => DEFAULT_LOG_LEVEL,
+        Command::Tenant(_) | Command::Token(_) => ADMIN_LOG_LEVEL,
+    };
+    logging::init(
+        settings.log_format,
+        settings.log_level.as_deref().unwrap_or(default_level),
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("starting the async runtime", e))?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve => serve::run(&settings).await,
+            Command::Tenant(command) => admin::tenant(&settings, command).await,
+            Command::Token(command) => admin::token(&settings, command).await,
+        }
+    })
+}

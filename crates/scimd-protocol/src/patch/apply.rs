@@ -525,7 +525,7 @@ impl<'r> Engine<'r> {
                 touched = matching;
             }
         }
-        elements.retain(|e| !is_empty_value(e));
+        elements.retain(|e| !(is_empty_value(e) || (attr.multi_valued && only_labels(e))));
         keep_one_primary(&mut elements, &touched);
         if attr.multi_valued {
             self.store_list(slot, elements);
@@ -706,6 +706,18 @@ impl<'r> Engine<'r> {
         } else {
             self.set(slot, Value::Object(object));
         }
+    }
+}
+
+/// Whether a multi-valued element holds nothing but its labels (`type`, `primary`).
+/// Entra clears a phone number with `Remove phoneNumbers[type eq "mobile"].value`
+/// (R8): what is left, `{"type": "mobile"}`, is no value at all, so it goes too.
+fn only_labels(element: &Value) -> bool {
+    match element {
+        Value::Object(o) => o
+            .keys()
+            .all(|k| k.eq_ignore_ascii_case("type") || k.eq_ignore_ascii_case("primary")),
+        _ => false,
     }
 }
 

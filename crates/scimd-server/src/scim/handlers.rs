@@ -147,10 +147,11 @@ pub async fn replace_resource<K: KindMarker>(
 
 /// `PATCH /Users/{id}`, `PATCH /Groups/{id}` (RFC 7644 §3.5.2).
 ///
-/// Users answer 200 with the resource. Groups answer 204 (R12: Microsoft recommends
-/// it, and rendering a 50,000-member group after every member add is waste) unless
-/// the client asked for attributes with `attributes`/`excludedAttributes`, which
-/// RFC 7644 §3.5.2 says is answered with 200 and the projected resource.
+/// Answers 204 with the new ETag (RFC 7644 §3.5.2 allows it; Entra and Okta accept
+/// it, R12; Microsoft's validator expects it; and rendering a 50,000-member group after
+/// every member add is waste) unless the client asked for attributes with
+/// `attributes`/`excludedAttributes`, which §3.5.2 says is answered with 200 and the
+/// projected resource.
 pub async fn patch_resource<K: KindMarker>(
     auth: TenantAuth,
     State(state): State<AppState>,
@@ -161,7 +162,7 @@ pub async fn patch_resource<K: KindMarker>(
     let scope = scope(&auth, state, &request);
     let projection = projection(&scope, &request, K::KIND)?;
     let precondition = request.if_match()?;
-    let with_body = K::KIND == ResourceKind::User || request.query.asks_for_projection();
+    let with_body = request.query.asks_for_projection();
     let fetch = if with_body {
         fetch_for(K::KIND, &projection)
     } else {

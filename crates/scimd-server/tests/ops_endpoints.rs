@@ -1,0 +1,197 @@
+//! `/healthz`, `/readyz`, `/metrics`, request ids and panic recovery, over real HTTP.
+
+mod ops_support;
+
+use axum::routing::get;
+use axum::Router;
+use ops_support::{samples, serve_router, OpsServer};
+use scimd_server::config::ServerConfig;
+use scimd_server::ops;
+use scimd_server::state::AppState;
+use scimd_store::sqlite::SqliteStore;
+use std::sync::Arc;
+
+const REQUESTS_TOTAL: &str = "scimd_http_requests_total";
+
+fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+async fn assert_scim_error(resp: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(header(&resp, "content-type"), "application/scim+json");
+    let body: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    assert_eq!(
+        body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(body["status"], status.to_string());
+    body
+}
+
+#[tokio::test]
+async fn healthz_answers_ok_without_a_token() {
+    let server = OpsServer::start().await;
+    let resp = server.get("/healthz").await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn readyz_follows_the_database() {
+    let server = OpsServer::start().await;
+    let resp = server.get("/readyz").await;
+    assert_eq!(resp.status().as_u16(), 200);
+
+    server.lose_database().await;
+    let resp = server.get("/readyz").await;
+    assert_eq!(header(&resp, "retry-after"), "5");
+    let body = assert_scim_error(resp, 503).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("database"),
+        "{body}"
+    );
+    // Liveness is about the process, not the database.
+    assert_eq!(server.get("/healthz").await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_never_by_tenant_or_path() {
+    let server = OpsServer::start().await;
+    // A raw path with a tenant and a resource id, and a query with personal data.
+    let resp = server
+        .client
+        .get(format!(
+            "{}/scim/v2/acme/Users/2819c223-7f76-453a-919d-413861904646?filter=userName%20eq%20%22jane%40example.com%22",
+            server.origin
+        ))
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404, "no such user");
+    assert_eq!(server.get("/healthz").await.status().as_u16(), 200);
+    assert_eq!(
+        server.get("/no-such-place-5e1f").await.status().as_u16(),
+        404
+    );
+
+    let resp = server.get("/metrics").await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(header(&resp, "content-type").starts_with("text/plain; version=0.0.4"));
+    let text = resp.text().await.unwrap();
+
+    let counters = samples(&text, REQUESTS_TOTAL);
+    assert!(
+        counters.iter().any(|l| l.contains(r#"method="GET""#)
+            && l.contains(r#"route="/healthz""#)
+            && l.contains(r#"status="200""#)),
+        "{text}"
+    );
+    assert!(
+        counters
+            .iter()
+            .any(|l| l.contains(r#"route="unmatched""#) && l.contains(r#"status="404""#)),
+        "{text}"
+    );
+    // The SCIM request is counted under its template, whatever its outcome.
+    assert!(
+        counters
+            .iter()
+            .any(|l| l.contains(r#"route="/scim/v2/{tenant}/Users/{id}""#)),
+        "{text}"
+    );
+    for private in [
+        "acme",
+        "2819c223",
+        "jane",
+        "example.com",
+        "no-such-place-5e1f",
+        &server.token,
+    ] {
+        assert!(
+            !text.contains(private),
+            "{private} leaked into /metrics:\n{text}"
+        );
+    }
+    assert!(
+        samples(&text, "scimd_http_request_duration_seconds_bucket")
+            .iter()
+            .any(|l| l.contains(r#"route="/healthz""#) && l.contains(r#"le="+Inf""#)),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_generated_or_kept_when_sane() {
+    let server = OpsServer::start().await;
+
+    let generated = server.get("/healthz").await;
+    let id = header(&generated, "x-request-id");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "generated id {id:?}");
+
+    let kept = server
+        .client
+        .get(format!("{}/healthz", server.origin))
+        .header("x-request-id", "lb-7f3a.42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&kept, "x-request-id"), "lb-7f3a.42");
+
+    let replaced = server
+        .client
+        .get(format!("{}/healthz", server.origin))
+        .header("x-request-id", "forged\" log=line")
+        .send()
+        .await
+        .unwrap();
+    let id = header(&replaced, "x-request-id");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "replacement id {id:?}");
+
+    // Errors carry an id too.
+    let missing = server.get("/nowhere").await;
+    assert!(!header(&missing, "x-request-id").is_empty());
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gives_a_scim_500_and_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("scimd.db"))
+        .await
+        .unwrap();
+    let state = AppState::new(Arc::new(store), ServerConfig::default());
+    let router: Router<AppState> = Router::new().route(
+        "/boom/{id}",
+        get(|| async {
+            if true {
+                panic!("deliberate test panic");
+            }
+            "unreachable"
+        }),
+    );
+    let (origin, _shutdown) = serve_router(ops::instrument(router).with_state(state)).await;
+    let client = reqwest::Client::new();
+
+    let resp = client.get(format!("{origin}/boom/1")).send().await.unwrap();
+    assert!(!header(&resp, "x-request-id").is_empty());
+    let body = assert_scim_error(resp, 500).await;
+    assert!(
+        !body.to_string().contains("deliberate"),
+        "panic text must stay in the log"
+    );
+
+    // The server survived and counted the failure under the route template.
+    let resp = client.get(format!("{origin}/boom/2")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+    let text = ops::metrics::render();
+    assert!(
+        samples(&text, REQUESTS_TOTAL)
+            .iter()
+            .any(|l| l.contains(r#"route="/boom/{id}""#) && l.contains(r#"status="500""#)),
+        "{text}"
+    );
+}

@@ -1,0 +1,127 @@
+//! The command line, as clap sees it. Settings shared by every command are global
+//! flags (also `SCIMD_*` variables); none has a clap default, so that a TOML file can
+//! sit between the environment and the built-in defaults (see [`crate::config`]).
+
+use crate::duration::parse_duration;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// scimd: a multi-tenant SCIM 2.0 service provider for Entra ID and Okta.
+#[derive(Debug, Parser)]
+#[command(name = "scimd", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(
+        flatten,
+        next_help_heading = "Settings (flag > SCIMD_* variable > --config file > default)"
+    )]
+    pub settings: SettingsArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings from flags and environment; unset ones come from the file or defaults.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsArgs {
+    /// TOML configuration file (flags and environment override it).
+    #[arg(long, global = true, env = "SCIMD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory holding the database (scimd.db) [default: ./scimd-data].
+    #[arg(long, global = true, env = "SCIMD_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "SCIMD_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Externally visible base URL, e.g. https://scim.example.com (behind a proxy).
+    #[arg(long, global = true, env = "SCIMD_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Log format on stderr [default: human].
+    #[arg(long, global = true, env = "SCIMD_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log level or tracing filter, e.g. `info` or `scimd_server=debug,info` [default: info].
+    #[arg(long, global = true, env = "SCIMD_LOG_LEVEL", value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per event, with the request span's fields.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve SCIM; on first start, create tenant `default` and print its URL and token.
+    Serve,
+    /// Manage tenants (one per customer, each with its own SCIM URL).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage a tenant's bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `scimd tenant ...`
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with provisioning enabled and its first token.
+    Create {
+        /// Tenant id: 1-63 of a-z, 0-9 and '-' (part of the SCIM URL).
+        name: String,
+        /// Human-readable name [default: the id].
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Print {"id", "scim_url", "token"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `scimd token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token (shown once).
+    Create {
+        /// Tenant id.
+        tenant: String,
+        /// A label for the token, e.g. "entra" or "okta-2025".
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Lifetime, e.g. 90d, 12h, 30m, 2w [default: never expires].
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expires_in: Option<time::Duration>,
+        /// Print {"id", "tenant", "token", "expires"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's tokens (never their secrets).
+    List {
+        /// Tenant id.
+        tenant: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token now; the next request using it is refused.
+    Revoke {
+        /// Tenant id.
+        tenant: String,
+        /// The token's id (the 8 characters after `scimd_`, as in `token list`).
+        token_id: String,
+    },
+}
