@@ -40,7 +40,7 @@ pub struct MemberRef {
     /// `User` or `Group`, when given; the store decides when absent.
     pub kind: Option<ResourceKind>,
     /// The `display` the client sent (Microsoft's validator sends `displayName`). It is
-    /// kept with the membership and returned instead of the member's own name.
+    /// kept with the membership and returned as it was sent.
     pub display: Option<String>,
 }
 
@@ -135,7 +135,7 @@ pub struct Member {
     pub value: String,
     /// Whether the member is a User or a Group.
     pub kind: ResourceKind,
-    /// The member's `displayName` (or `userName` for users without one).
+    /// The `display` the client sent with the member, if any.
     pub display: Option<String>,
 }
 

@@ -169,23 +169,21 @@ pub(super) async fn apply(
     Ok(changed)
 }
 
-/// A group's members, ordered by id, with their display names (a user's
-/// `displayName`, else its `userName`; a group's `displayName`).
+/// A group's members, ordered by id, with the `display` their client sent, if any.
+///
+/// `display` is not derived from the member: clients compare what they wrote with what
+/// they read back (scim2-tester, Entra), and Microsoft's validator expects its own
+/// label back. Not joining also keeps reading a 100,000-member group to one index
+/// range scan of `group_members`.
 pub(super) async fn load_members(
     conn: &mut SqliteConnection,
     tenant: &str,
     group_id: &str,
 ) -> StoreResult<Vec<Member>> {
     let rows = sqlx::query(
-        "SELECT gm.member_id, gm.member_type, \
-                COALESCE(gm.display, u.display_name, u.user_name, g.display_name) AS display \
-         FROM group_members gm \
-         LEFT JOIN users u ON gm.member_type = 'User' \
-              AND u.tenant_id = gm.tenant_id AND u.id = gm.member_id \
-         LEFT JOIN groups g ON gm.member_type = 'Group' \
-              AND g.tenant_id = gm.tenant_id AND g.id = gm.member_id \
-         WHERE gm.tenant_id = $1 AND gm.group_id = $2 \
-         ORDER BY gm.member_id",
+        "SELECT member_id, member_type, display FROM group_members \
+         WHERE tenant_id = $1 AND group_id = $2 \
+         ORDER BY member_id",
     )
     .bind(tenant)
     .bind(group_id)
