@@ -44,7 +44,11 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body));
-    ops::instrument(router).with_state(state)
+    let routed = ops::instrument(router).with_state(state);
+    // Layers on a Router run after routing; rewriting the endpoint's case must happen
+    // before it, so the routed app is wrapped and served as the outer router's fallback.
+    let rewrite = axum::middleware::map_request(scim::endpoint_case::canonical_endpoint_case);
+    Router::new().fallback_service(tower::Layer::layer(&rewrite, routed))
 }
 
 async fn not_found() -> error::ApiError {

@@ -362,3 +362,30 @@ async fn bulk_limits_and_malformed_requests() {
     .await;
     r.assert_scim_error(400, Some("invalidValue"));
 }
+
+#[tokio::test]
+async fn endpoint_names_are_case_insensitive() {
+    let ts = TestServer::start().await;
+    let created = ts
+        .call(
+            Method::POST,
+            "/users",
+            Some(serde_json::json!({"userName": "lower"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let listed = ts.call(Method::GET, "/users", None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.json()["totalResults"], 1);
+    let read = ts.call(Method::GET, &format!("/USERS/{id}"), None).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.json()["id"], id.as_str());
+    let config = ts.call(Method::GET, "/serviceproviderconfig", None).await;
+    assert_eq!(config.status, 200, "{}", config.text);
+    // Ids are not endpoint names: only the endpoint segment is rewritten.
+    let other = ts
+        .call(Method::GET, &format!("/Users/{}", id.to_uppercase()), None)
+        .await;
+    other.assert_scim_error(404, None);
+}

@@ -18,6 +18,7 @@
 
 pub mod bulk;
 pub mod discovery;
+pub mod endpoint_case;
 pub mod handlers;
 pub mod list;
 pub mod query;
