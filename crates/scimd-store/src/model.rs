@@ -146,3 +146,20 @@ pub struct ListPage {
     /// For cursor paging: the cursor of the next page, when there is one.
     pub next_cursor: Option<String>,
 }
+
+/// Uniqueness rules a deployment may choose (RFC 7643 §3.1 requires none for
+/// `externalId`; `userName` and group `displayName` are always unique per tenant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniquenessOptions {
+    /// `externalId` unique per tenant and resource type, compared case-insensitively.
+    /// On by default: when an IdP matches on `externalId` (Entra's objectId), two
+    /// resources with one externalId would make its lookups ambiguous. Applies to writes
+    /// made while it is set.
+    pub external_id: bool,
+}
+
+impl Default for UniquenessOptions {
+    fn default() -> Self {
+        UniquenessOptions { external_id: true }
+    }
+}

@@ -39,6 +39,8 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// How long a request waits for a free connection (then also `Unavailable`).
     pub acquire_timeout: Duration,
+    /// Which optional uniqueness rules apply.
+    pub uniqueness: crate::UniquenessOptions,
 }
 
 impl Default for SqliteOptions {
@@ -47,6 +49,7 @@ impl Default for SqliteOptions {
             readers: 4,
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
+            uniqueness: crate::UniquenessOptions::default(),
         }
     }
 }
@@ -56,6 +59,7 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    uniqueness: crate::UniquenessOptions,
 }
 
 impl SqliteStore {
@@ -90,7 +94,11 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(base.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, readers })
+        Ok(SqliteStore {
+            writer,
+            readers,
+            uniqueness: options.uniqueness,
+        })
     }
 
     /// The write pool (one connection), for tests and maintenance that need raw SQL.
@@ -175,7 +183,7 @@ pub(crate) fn write_error(err: sqlx::Error) -> StoreError {
             let message = db.message();
             let attribute = [
                 ("user_name_norm", "userName"),
-                ("external_id_norm", "externalId"),
+                ("external_id_key", "externalId"),
                 ("display_name_norm", "displayName"),
                 ("tenants.id", "tenant id"),
                 ("tokens.id", "token id"),
@@ -277,7 +285,8 @@ impl Store for SqliteStore {
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
         let mut tx = self.begin_write().await?;
-        let created = resources::create(&mut tx, tenant, kind, new, fetch).await?;
+        let created =
+            resources::create(&mut tx, &self.uniqueness, tenant, kind, new, fetch).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -303,7 +312,17 @@ impl Store for SqliteStore {
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
         let mut tx = self.begin_write().await?;
-        let updated = resources::update(&mut tx, tenant, kind, id, if_match, change, fetch).await?;
+        let updated = resources::update(
+            &mut tx,
+            &self.uniqueness,
+            tenant,
+            kind,
+            id,
+            if_match,
+            change,
+            fetch,
+        )
+        .await?;
         tx.commit().await?;
         Ok(updated)
     }

@@ -196,7 +196,7 @@ async fn entra_lookups_use_indexes() {
         ),
         (
             cmp("externalId", CompareOp::Eq, "E7"),
-            "users_external_id_norm_uq",
+            "users_external_id_norm",
         ),
         (cmp("id", CompareOp::Eq, &id), "(tenant_id=? AND id=?)"),
         (
@@ -372,4 +372,95 @@ async fn racing_creates_across_connections_and_threads() {
         }
     }
     assert_eq!(wins, 1);
+}
+
+#[tokio::test]
+async fn external_id_uniqueness_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = scimd_store::sqlite::SqliteOptions {
+        uniqueness: scimd_store::UniquenessOptions { external_id: false },
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(&dir.path().join("scimd.db"), &options)
+        .await
+        .unwrap();
+    store
+        .create_tenant(&NewTenant {
+            id: "t".into(),
+            display_name: "T".into(),
+            provisioning_enabled: true,
+        })
+        .await
+        .unwrap();
+    for (kind, doc) in [
+        (
+            ResourceKind::User,
+            json!({"userName": "a", "externalId": "same"}),
+        ),
+        (
+            ResourceKind::User,
+            json!({"userName": "b", "externalId": "SAME"}),
+        ),
+        (
+            ResourceKind::Group,
+            json!({"displayName": "a", "externalId": "same"}),
+        ),
+        (
+            ResourceKind::Group,
+            json!({"displayName": "b", "externalId": "same"}),
+        ),
+    ] {
+        let document = doc.as_object().unwrap().clone();
+        store
+            .create(
+                "t",
+                kind,
+                NewResource {
+                    document,
+                    members: vec![],
+                },
+                Fetch::NONE,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?} with a shared externalId: {e}"));
+    }
+    // userName stays unique whatever the option says.
+    let document = json!({"userName": "A", "externalId": "other"})
+        .as_object()
+        .unwrap()
+        .clone();
+    let err = store
+        .create(
+            "t",
+            ResourceKind::User,
+            NewResource {
+                document,
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("userName"), "{err}");
+    // Both users are found by the matching filter.
+    let registry = SchemaRegistry::with_core();
+    let filter = cmp("externalId", CompareOp::Eq, "same");
+    let page = store
+        .list(
+            "t",
+            ResourceKind::User,
+            &registry,
+            &ListQuery {
+                filter: Some(&filter),
+                sort: None,
+                page: PageRequest::Index {
+                    start_index: 1,
+                    count: 10,
+                },
+                fetch: Fetch::NONE,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total_results, 2);
 }

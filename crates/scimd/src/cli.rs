@@ -44,6 +44,14 @@ pub struct SettingsArgs {
     /// Log level or tracing filter, e.g. `info` or `scimd_server=debug,info` [default: info].
     #[arg(long, global = true, env = "SCIMD_LOG_LEVEL", value_name = "FILTER")]
     pub log_level: Option<String>,
+    /// Whether externalId must be unique per tenant and resource type [default: true].
+    #[arg(
+        long,
+        global = true,
+        env = "SCIMD_UNIQUE_EXTERNAL_ID",
+        value_name = "BOOL"
+    )]
+    pub unique_external_id: Option<bool>,
 }
 
 /// How log lines are written.

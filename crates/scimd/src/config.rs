@@ -31,6 +31,7 @@ struct FileConfig {
     public_url: Option<String>,
     log_format: Option<LogFormat>,
     log_level: Option<String>,
+    unique_external_id: Option<bool>,
     limits: Option<toml::Table>,
 }
 
@@ -49,6 +50,8 @@ pub struct Settings {
     pub log_level: Option<String>,
     /// Request limits.
     pub limits: Limits,
+    /// Whether `externalId` is unique per tenant and resource type (default true).
+    pub unique_external_id: bool,
 }
 
 impl Settings {
@@ -85,6 +88,10 @@ impl Settings {
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             log_level: args.log_level.clone().or(file.log_level),
             limits,
+            unique_external_id: args
+                .unique_external_id
+                .or(file.unique_external_id)
+                .unwrap_or(true),
         })
     }
 

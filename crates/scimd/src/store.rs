@@ -2,8 +2,8 @@
 
 use crate::config::Settings;
 use crate::error::CliError;
-use scimd_store::sqlite::SqliteStore;
-use scimd_store::Store;
+use scimd_store::sqlite::{SqliteOptions, SqliteStore};
+use scimd_store::{Store, UniquenessOptions};
 use std::sync::Arc;
 
 /// Whether a command may create the data directory and database.
@@ -33,6 +33,12 @@ pub async fn open(settings: &Settings, create: Create) -> Result<Arc<dyn Store>,
         Create::Never if !path.exists() => return Err(CliError::NoDatabase(path)),
         Create::Never => {}
     }
-    let store = SqliteStore::open(&path).await?;
+    let options = SqliteOptions {
+        uniqueness: UniquenessOptions {
+            external_id: settings.unique_external_id,
+        },
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(&path, &options).await?;
     Ok(Arc::new(store))
 }

@@ -36,6 +36,9 @@ CREATE TABLE users (
     user_name_norm    TEXT    NOT NULL,
     external_id       TEXT,
     external_id_norm  TEXT,
+    -- external_id_norm when externalId must be unique (the default), else NULL: the
+    -- unique index below enforces the option without a read before the write.
+    external_id_key   TEXT,
     display_name      TEXT,
     display_name_norm TEXT,
     active            INTEGER,
@@ -46,8 +49,10 @@ CREATE TABLE users (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE UNIQUE INDEX users_user_name_norm_uq ON users (tenant_id, user_name_norm);
-CREATE UNIQUE INDEX users_external_id_norm_uq ON users (tenant_id, external_id_norm)
+CREATE INDEX users_external_id_norm ON users (tenant_id, external_id_norm)
     WHERE external_id_norm IS NOT NULL;
+CREATE UNIQUE INDEX users_external_id_key_uq ON users (tenant_id, external_id_key)
+    WHERE external_id_key IS NOT NULL;
 CREATE INDEX users_display_name_norm ON users (tenant_id, display_name_norm);
 CREATE INDEX users_created ON users (tenant_id, created, id);
 CREATE INDEX users_last_modified ON users (tenant_id, last_modified, id);
@@ -59,6 +64,9 @@ CREATE TABLE groups (
     display_name_norm TEXT    NOT NULL,
     external_id       TEXT,
     external_id_norm  TEXT,
+    -- external_id_norm when externalId must be unique (the default), else NULL: the
+    -- unique index below enforces the option without a read before the write.
+    external_id_key   TEXT,
     doc               TEXT    NOT NULL,
     created           TEXT    NOT NULL,
     last_modified     TEXT    NOT NULL,
@@ -66,8 +74,10 @@ CREATE TABLE groups (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE UNIQUE INDEX groups_display_name_norm_uq ON groups (tenant_id, display_name_norm);
-CREATE UNIQUE INDEX groups_external_id_norm_uq ON groups (tenant_id, external_id_norm)
+CREATE INDEX groups_external_id_norm ON groups (tenant_id, external_id_norm)
     WHERE external_id_norm IS NOT NULL;
+CREATE UNIQUE INDEX groups_external_id_key_uq ON groups (tenant_id, external_id_key)
+    WHERE external_id_key IS NOT NULL;
 CREATE INDEX groups_created ON groups (tenant_id, created, id);
 CREATE INDEX groups_last_modified ON groups (tenant_id, last_modified, id);
 

@@ -127,6 +127,7 @@ async fn write_values(
 
 pub(super) async fn create(
     conn: &mut SqliteConnection,
+    uniqueness: &crate::UniquenessOptions,
     tenant: &str,
     kind: ResourceKind,
     new: NewResource,
@@ -143,14 +144,17 @@ pub(super) async fn create(
     let now = timestamp::format(timestamp::now());
     let doc = document_text(&new.document)?;
     let external = cols.external_id.as_ref();
+    let external_key = external
+        .filter(|_| uniqueness.external_id)
+        .map(|f| f.norm.as_str());
     match kind {
         ResourceKind::User => {
             let display = cols.display_name.as_ref();
             sqlx::query(
                 "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
                  external_id_norm, display_name, display_name_norm, active, doc, created, \
-                 last_modified, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1)",
+                 last_modified, version, external_id_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, $12)",
             )
             .bind(tenant)
             .bind(&id)
@@ -163,6 +167,7 @@ pub(super) async fn create(
             .bind(cols.active)
             .bind(&doc)
             .bind(&now)
+            .bind(external_key)
             .execute(&mut *conn)
             .await
             .map_err(write_error)?;
@@ -171,8 +176,9 @@ pub(super) async fn create(
         ResourceKind::Group => {
             sqlx::query(
                 "INSERT INTO groups (tenant_id, id, display_name, display_name_norm, \
-                 external_id, external_id_norm, doc, created, last_modified, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)",
+                 external_id, external_id_norm, doc, created, last_modified, version, \
+                 external_id_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)",
             )
             .bind(tenant)
             .bind(&id)
@@ -182,6 +188,7 @@ pub(super) async fn create(
             .bind(external.map(|f| f.norm.as_str()))
             .bind(&doc)
             .bind(&now)
+            .bind(external_key)
             .execute(&mut *conn)
             .await
             .map_err(write_error)?;
@@ -215,8 +222,10 @@ fn check_version(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn update(
     conn: &mut SqliteConnection,
+    uniqueness: &crate::UniquenessOptions,
     tenant: &str,
     kind: ResourceKind,
     id: &str,
@@ -240,13 +249,17 @@ pub(super) async fn update(
         let doc = document_text(&update.document)?;
         let now = timestamp::format(timestamp::now());
         let external = cols.external_id.as_ref();
+        let external_key = external
+            .filter(|_| uniqueness.external_id)
+            .map(|f| f.norm.as_str());
         match kind {
             ResourceKind::User => {
                 let display = cols.display_name.as_ref();
                 sqlx::query(
                     "UPDATE users SET user_name = $3, user_name_norm = $4, external_id = $5, \
                      external_id_norm = $6, display_name = $7, display_name_norm = $8, \
-                     active = $9, doc = $10, last_modified = $11, version = version + 1 \
+                     active = $9, doc = $10, last_modified = $11, version = version + 1, \
+                     external_id_key = $12 \
                      WHERE tenant_id = $1 AND id = $2",
                 )
                 .bind(tenant)
@@ -260,6 +273,7 @@ pub(super) async fn update(
                 .bind(cols.active)
                 .bind(&doc)
                 .bind(&now)
+                .bind(external_key)
                 .execute(&mut *conn)
                 .await
                 .map_err(write_error)?;
@@ -269,7 +283,8 @@ pub(super) async fn update(
                 sqlx::query(
                     "UPDATE groups SET display_name = $3, display_name_norm = $4, \
                      external_id = $5, external_id_norm = $6, doc = $7, last_modified = $8, \
-                     version = version + 1 WHERE tenant_id = $1 AND id = $2",
+                     version = version + 1, external_id_key = $9 \
+                     WHERE tenant_id = $1 AND id = $2",
                 )
                 .bind(tenant)
                 .bind(id)
@@ -279,6 +294,7 @@ pub(super) async fn update(
                 .bind(external.map(|f| f.norm.as_str()))
                 .bind(&doc)
                 .bind(&now)
+                .bind(external_key)
                 .execute(&mut *conn)
                 .await
                 .map_err(write_error)?;
