@@ -200,3 +200,51 @@ fn operations_apply_in_order_and_failure_is_atomic() {
     assert!(err.detail.starts_with("operation 1"), "{}", err.detail);
     assert_eq!(d, user());
 }
+
+/// PUT (normalize_for_write) and PATCH store a scalar the same way: one normaliser.
+#[test]
+fn patch_and_put_store_date_times_identically() {
+    use scimd_protocol::patch::{apply_patch, parse_patch, PatchLimits};
+    use scimd_protocol::resource::{normalize_for_write, WriteMode};
+    use scimd_protocol::{ResourceKind, SchemaRegistry};
+    use serde_json::json;
+
+    let mut registry = SchemaRegistry::with_core();
+    let extension: scimd_protocol::schema::Schema = serde_json::from_value(json!({
+        "id": "urn:ietf:params:scim:schemas:extension:acme:2.0:User",
+        "name": "Acme",
+        "attributes": [{"name": "hired", "type": "dateTime"}]
+    }))
+    .unwrap();
+    registry
+        .register_extension(ResourceKind::User, extension, false)
+        .unwrap();
+    let urn = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
+    let sent = "2026-01-02T03:04:05+02:00";
+    let put = normalize_for_write(
+        &json!({"userName": "a", urn: {"hired": sent}}),
+        &registry,
+        ResourceKind::User,
+        WriteMode::Create,
+    )
+    .unwrap()
+    .document;
+    let start = normalize_for_write(
+        &json!({"userName": "a"}),
+        &registry,
+        ResourceKind::User,
+        WriteMode::Create,
+    )
+    .unwrap()
+    .document;
+    let request = parse_patch(
+        &json!({"Operations": [{"op": "add", "path": format!("{urn}:hired"), "value": sent}]}),
+        &PatchLimits::default(),
+    )
+    .unwrap();
+    let patched = apply_patch(&start, &request, &registry, ResourceKind::User)
+        .unwrap()
+        .document;
+    assert_eq!(patched, put);
+    assert_eq!(put[urn]["hired"], "2026-01-02T01:04:05Z");
+}

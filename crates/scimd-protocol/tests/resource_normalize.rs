@@ -224,8 +224,13 @@ mod custom_types {
             run(json!({"level": 2.5})).unwrap_err().scim_type,
             Some(ScimType::InvalidValue)
         );
+        // Numbers in strings are read as numbers, like booleans in strings (R6).
         assert_eq!(
-            run(json!({"level": "3"})).unwrap_err().scim_type,
+            run(json!({"level": "3", "ratio": " 0.25"})).unwrap(),
+            json!({"level": 3, "ratio": 0.25})
+        );
+        assert_eq!(
+            run(json!({"level": "three"})).unwrap_err().scim_type,
             Some(ScimType::InvalidValue)
         );
         assert_eq!(

@@ -14,10 +14,7 @@
 
 use crate::error::{ScimError, ScimResult};
 use crate::schema::{Attribute, AttributeType, Mutability};
-use base64::Engine;
-use serde_json::{Map, Number, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use serde_json::{Map, Value};
 
 /// Whether a value is "empty" in the sense of RFC 7643 §2.5 (unassigned): `null`,
 /// an empty string, an empty array or an empty object.
@@ -62,50 +59,11 @@ pub fn coerce_scalar(attr: &Attribute, value: &Value) -> ScimResult<Option<Value
     if is_empty_value(value) {
         return Ok(None);
     }
-    let coerced = match attr.kind {
-        AttributeType::String | AttributeType::Reference => match value {
-            Value::String(_) => value.clone(),
-            _ => return Err(mismatch(attr, "a string", value)),
-        },
-        AttributeType::Boolean => match lenient_bool(value) {
-            Some(b) => Value::Bool(b),
-            None => return Err(mismatch(attr, "a boolean", value)),
-        },
-        AttributeType::Integer => match value {
-            Value::Number(n) if n.is_i64() || n.is_u64() => value.clone(),
-            Value::String(s) => match s.trim().parse::<i64>() {
-                Ok(i) => Value::Number(i.into()),
-                Err(_) => return Err(mismatch(attr, "an integer", value)),
-            },
-            _ => return Err(mismatch(attr, "an integer", value)),
-        },
-        AttributeType::Decimal => match value {
-            Value::Number(_) => value.clone(),
-            Value::String(s) => match s.trim().parse::<f64>().ok().and_then(Number::from_f64) {
-                Some(n) => Value::Number(n),
-                None => return Err(mismatch(attr, "a decimal number", value)),
-            },
-            _ => return Err(mismatch(attr, "a decimal number", value)),
-        },
-        AttributeType::DateTime => match value {
-            Value::String(s) if OffsetDateTime::parse(s, &Rfc3339).is_ok() => value.clone(),
-            _ => return Err(mismatch(attr, "an xsd:dateTime string", value)),
-        },
-        AttributeType::Binary => match value {
-            Value::String(s)
-                if base64::engine::general_purpose::STANDARD
-                    .decode(s.as_bytes())
-                    .is_ok() =>
-            {
-                value.clone()
-            }
-            _ => return Err(mismatch(attr, "a base64 string", value)),
-        },
-        AttributeType::Complex => {
-            return coerce_complex(attr, value).map(|o| o.map(Value::Object));
-        }
-    };
-    Ok(Some(coerced))
+    match attr.kind {
+        AttributeType::Complex => coerce_complex(attr, value).map(|o| o.map(Value::Object)),
+        // One normaliser for POST, PUT and PATCH, so they store a value identically.
+        _ => crate::resource::normalize::normalize_single(attr, value, &attr.name),
+    }
 }
 
 /// The sub-attribute changes a complex value asks for, in canonical spelling:

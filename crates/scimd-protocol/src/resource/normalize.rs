@@ -351,7 +351,14 @@ fn wrong_type(label: &str, expected: &str, got: &Value) -> ScimError {
 }
 
 /// Normalises one value of an attribute (one element, for multi-valued attributes).
-fn normalize_single(attr: &Attribute, value: &Value, label: &str) -> ScimResult<Option<Value>> {
+///
+/// This is the one place a client's scalar becomes its stored form: PATCH
+/// (`patch::coerce`) uses it too, so PUT and PATCH store the same value the same way.
+pub(crate) fn normalize_single(
+    attr: &Attribute,
+    value: &Value,
+    label: &str,
+) -> ScimResult<Option<Value>> {
     match attr.kind {
         AttributeType::String | AttributeType::Reference => match value {
             Value::String(s) if s.is_empty() => Ok(None),
@@ -361,12 +368,28 @@ fn normalize_single(attr: &Attribute, value: &Value, label: &str) -> ScimResult<
         AttributeType::Boolean => parse_boolean(value)
             .map(|b| Some(Value::Bool(b)))
             .ok_or_else(|| wrong_type(label, "a boolean", value)),
+        // Numbers may arrive as strings, like booleans (R6): hand-written clients quote
+        // everything. They are stored as JSON numbers.
         AttributeType::Integer => match value {
             Value::Number(n) if n.is_i64() || n.is_u64() => Ok(Some(value.clone())),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(|i| Some(Value::Number(i.into())))
+                .map_err(|_| wrong_type(label, "an integer", value)),
             other => Err(wrong_type(label, "an integer", other)),
         },
         AttributeType::Decimal => match value {
             Value::Number(_) => Ok(Some(value.clone())),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(|n| Some(Value::Number(n)))
+                .ok_or_else(|| wrong_type(label, "a decimal number", value)),
             other => Err(wrong_type(label, "a decimal number", other)),
         },
         AttributeType::DateTime => match value {
