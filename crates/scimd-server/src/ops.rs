@@ -73,7 +73,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text() -> Response {
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    metrics::record_pools(&state.store().pool_status());
     let body = metrics::render();
     (
         StatusCode::OK,

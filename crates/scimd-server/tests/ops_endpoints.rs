@@ -97,6 +97,18 @@ async fn metrics_count_requests_by_route_template_never_by_tenant_or_path() {
             .any(|l| l.contains(r#"route="unmatched""#) && l.contains(r#"status="404""#)),
         "{text}"
     );
+    // The database pools are reported: the one writer connection, and the readers.
+    let pool_line = |pool: &str, metric: &str| {
+        text.lines()
+            .find(|l| l.starts_with(metric) && l.contains(&format!(r#"pool="{pool}""#)))
+            .map(str::to_owned)
+    };
+    let writer_max = pool_line("writer", "scimd_db_pool_max_connections").unwrap_or_default();
+    assert!(writer_max.ends_with(" 1"), "one writer connection: {text}");
+    assert!(
+        pool_line("readers", "scimd_db_pool_connections").is_some(),
+        "{text}"
+    );
     // The SCIM request is counted under its template, whatever its outcome.
     assert!(
         counters

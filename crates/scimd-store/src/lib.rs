@@ -42,6 +42,9 @@ pub trait Store: Send + Sync + 'static {
     /// Succeeds when the database answers a trivial query (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 
+    /// The connection pools' state right now, for `/metrics`. Cheap: no I/O.
+    fn pool_status(&self) -> Vec<PoolStatus>;
+
     // ---- tenants ------------------------------------------------------------
 
     /// Creates a tenant. An existing id is `uniqueness` (409).

@@ -163,3 +163,16 @@ impl Default for UniquenessOptions {
         UniquenessOptions { external_id: true }
     }
 }
+
+/// One connection pool's state (for metrics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Which pool, e.g. `writer` or `readers`.
+    pub name: &'static str,
+    /// Connections open now.
+    pub open: u32,
+    /// Of those, how many are idle.
+    pub idle: u32,
+    /// The most connections the pool will open.
+    pub max: u32,
+}

@@ -202,6 +202,19 @@ pub(crate) fn write_error(err: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn pool_status(&self) -> Vec<crate::PoolStatus> {
+        let status = |name, pool: &SqlitePool| crate::PoolStatus {
+            name,
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        };
+        vec![
+            status("writer", &self.writer),
+            status("readers", &self.readers),
+        ]
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.readers).await?;
         Ok(())

@@ -71,6 +71,21 @@ pub fn render() -> String {
     install().render()
 }
 
+/// Sets the database pool gauges (`scimd_db_pool_connections{pool, state}` and
+/// `scimd_db_pool_max_connections{pool}`), sampled when `/metrics` is scraped. The
+/// `pool` label takes the store's fixed pool names only.
+pub fn record_pools(pools: &[scimd_store::PoolStatus]) {
+    for pool in pools {
+        let in_use = pool.open.saturating_sub(pool.idle);
+        metrics::gauge!("scimd_db_pool_connections", "pool" => pool.name, "state" => "idle")
+            .set(f64::from(pool.idle));
+        metrics::gauge!("scimd_db_pool_connections", "pool" => pool.name, "state" => "in_use")
+            .set(f64::from(in_use));
+        metrics::gauge!("scimd_db_pool_max_connections", "pool" => pool.name)
+            .set(f64::from(pool.max));
+    }
+}
+
 /// Drains histogram samples into their buckets; the server calls this periodically so
 /// memory stays bounded even when nobody scrapes `/metrics`.
 pub fn run_upkeep() {
