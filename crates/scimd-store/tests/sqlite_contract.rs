@@ -464,3 +464,88 @@ async fn external_id_uniqueness_can_be_turned_off() {
         .unwrap();
     assert_eq!(page.total_results, 2);
 }
+
+/// R11: a group read without members must not touch `group_members` at all. The test
+/// hides the table; reads that do not fetch members still work, one that does fails.
+#[tokio::test]
+async fn reads_without_members_never_touch_the_member_table() {
+    let (_dir, store) = fresh().await;
+    store
+        .create_tenant(&NewTenant {
+            id: "t".into(),
+            display_name: "T".into(),
+            provisioning_enabled: true,
+        })
+        .await
+        .unwrap();
+    let user = store
+        .create(
+            "t",
+            ResourceKind::User,
+            NewResource {
+                document: json!({"userName": "u"}).as_object().unwrap().clone(),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+        .unwrap();
+    let group = store
+        .create(
+            "t",
+            ResourceKind::Group,
+            NewResource {
+                document: json!({"displayName": "G"}).as_object().unwrap().clone(),
+                members: vec![MemberRef::id(user.id.clone())],
+            },
+            Fetch::NONE,
+        )
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE group_members RENAME TO group_members_hidden")
+        .execute(store.writer_pool())
+        .await
+        .unwrap();
+
+    let read = store
+        .get("t", ResourceKind::Group, &group.id, Fetch::NONE)
+        .await
+        .unwrap();
+    assert_eq!(read.unwrap().members, None);
+    let registry = SchemaRegistry::with_core();
+    let filter = cmp("displayName", CompareOp::Eq, "g");
+    let page = store
+        .list(
+            "t",
+            ResourceKind::Group,
+            &registry,
+            &ListQuery {
+                filter: Some(&filter),
+                sort: None,
+                page: PageRequest::Index {
+                    start_index: 1,
+                    count: 10,
+                },
+                fetch: Fetch::NONE,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total_results, 1);
+    // The table really is gone: fetching members fails.
+    let with_members = store
+        .get(
+            "t",
+            ResourceKind::Group,
+            &group.id,
+            Fetch {
+                members: true,
+                groups: false,
+            },
+        )
+        .await;
+    assert!(
+        with_members.is_err(),
+        "members were read from somewhere: {with_members:?}"
+    );
+}

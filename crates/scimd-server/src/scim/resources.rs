@@ -231,3 +231,30 @@ pub async fn delete(
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scimd_protocol::SchemaRegistry;
+
+    fn projection(
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+        kind: ResourceKind,
+    ) -> Projection {
+        Projection::parse(attributes, excluded, &SchemaRegistry::with_core(), kind).unwrap()
+    }
+
+    /// R11: `excludedAttributes=members` means the member table is not read at all.
+    #[test]
+    fn excluded_members_are_not_fetched() {
+        let group = ResourceKind::Group;
+        assert!(!fetch_for(group, &projection(None, Some("members"), group)).members);
+        assert!(!fetch_for(group, &projection(Some("displayName"), None, group)).members);
+        assert!(fetch_for(group, &projection(None, None, group)).members);
+        assert!(fetch_for(group, &projection(Some("members.value"), None, group)).members);
+        let user = ResourceKind::User;
+        assert!(!fetch_for(user, &projection(None, Some("groups"), user)).groups);
+        assert!(fetch_for(user, &projection(None, None, user)).groups);
+    }
+}
