@@ -129,6 +129,65 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> Result<(), Cli
             }
             Ok(())
         }
+        TokenCommand::Rotate {
+            tenant,
+            name,
+            grace,
+            expires_in,
+            json,
+        } => {
+            let expires = expires_in.map(|lifetime| now + lifetime);
+            let revoke_at = now + grace.unwrap_or(time::Duration::ZERO);
+            // The old tokens are read before the new one exists, so it is never among them.
+            require_tenant(store.as_ref(), &tenant).await?;
+            let old = store.list_tokens(&tenant).await?;
+            let issued = create_token(store.as_ref(), &tenant, &name, expires).await?;
+            let mut revokes = Vec::new();
+            for token in &old {
+                // Usable tokens only; a revocation already due sooner is kept.
+                let usable = matches!(
+                    TokenStatus::of(token, now),
+                    TokenStatus::Active
+                        | TokenStatus::ExpiringSoon
+                        | TokenStatus::RevocationScheduled
+                );
+                if !usable || token.revoked.is_some_and(|at| at <= revoke_at) {
+                    continue;
+                }
+                store.revoke_token(&tenant, &token.id, revoke_at).await?;
+                revokes.push(token.id.clone());
+            }
+            if json {
+                let out = json!({
+                    "id": issued.record.id,
+                    "tenant": tenant,
+                    "token": issued.token,
+                    "expires": expires.map(rfc3339),
+                    "revokes": revokes
+                        .iter()
+                        .map(|id| json!({"id": id, "at": rfc3339(revoke_at)}))
+                        .collect::<Vec<_>>(),
+                });
+                println!("{out}");
+            } else {
+                println!(
+                    "Created token '{}' ({name}) for tenant '{tenant}'.",
+                    issued.record.id
+                );
+                match (revokes.is_empty(), grace) {
+                    (true, _) => println!("No other usable token to revoke."),
+                    (false, Some(g)) if g > time::Duration::ZERO => println!(
+                        "Token(s) {} keep working until {}, then are revoked: paste the new token now.",
+                        revokes.join(", "),
+                        human_time(revoke_at)
+                    ),
+                    (false, _) => println!("Revoked token(s) {} now.", revokes.join(", ")),
+                }
+                let scim_url = scim_base_url(&settings.base_url(None), &tenant);
+                print_credentials(&scim_url, &issued.token);
+            }
+            Ok(())
+        }
         TokenCommand::Revoke { tenant, token_id } => {
             require_tenant(store.as_ref(), &tenant).await?;
             let tokens = store.list_tokens(&tenant).await?;

@@ -125,6 +125,24 @@ pub enum TokenCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rotate without downtime: create a new token, and revoke every other usable token
+    /// of the tenant after a grace period (at once without --grace).
+    Rotate {
+        /// Tenant id.
+        tenant: String,
+        /// A label for the new token.
+        #[arg(long, default_value = "rotated")]
+        name: String,
+        /// How long the old tokens keep working, e.g. 24h [default: 0, revoke now].
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        grace: Option<time::Duration>,
+        /// Lifetime of the new token, e.g. 90d [default: never expires].
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        expires_in: Option<time::Duration>,
+        /// Print {"id", "tenant", "token", "expires", "revokes": [{"id", "at"}]} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a token now; the next request using it is refused.
     Revoke {
         /// Tenant id.

@@ -560,3 +560,52 @@ async fn tokens_created_and_revoked_by_the_cli_take_effect_on_a_running_server()
     );
     assert_eq!(served.terminate().code(), Some(0));
 }
+
+#[tokio::test]
+async fn rotation_keeps_old_tokens_working_through_the_grace_period_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut served = Served::start(dir, &[]);
+    let scim_url = value_after(&served.line_with("SCIM URL"), "(Tenant URL):").to_owned();
+    let first = value_after(&served.line_with("Secret Token"), "(Secret Token):").to_owned();
+    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 200);
+
+    // With a grace period, the old token and the new one both work.
+    let rotated = ok_json(
+        dir,
+        &["token", "rotate", "default", "--grace", "1h", "--json"],
+    );
+    let second = rotated["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        rotated["revokes"].as_array().map(Vec::len),
+        Some(1),
+        "{rotated}"
+    );
+    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 200);
+    assert_eq!(get_users(&scim_url, &second).await.as_u16(), 200);
+    let listed = ok_json(dir, &["token", "list", "default", "--json"]);
+    let statuses: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"revocation_scheduled"), "{listed}");
+    assert!(statuses.contains(&"active"), "{listed}");
+    for token in [&first, &second] {
+        assert!(
+            !listed.to_string().contains(token.as_str()),
+            "secrets never listed"
+        );
+    }
+
+    // Without one, every other token is refused on the next request.
+    let third = ok_json(dir, &["token", "rotate", "default", "--json"])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 401);
+    assert_eq!(get_users(&scim_url, &second).await.as_u16(), 401);
+    assert_eq!(get_users(&scim_url, &third).await.as_u16(), 200);
+    assert_eq!(served.terminate().code(), Some(0));
+}
