@@ -2,7 +2,7 @@
 
 use crate::tokens::{self, IssuedToken};
 use scimd_protocol::ScimError;
-use scimd_store::{NewTenant, Store, StoreError, Tenant};
+use scimd_store::{NewTenant, Store, StoreError, Tenant, TenantUpdate};
 use time::OffsetDateTime;
 
 /// Checks a tenant id: a URL-safe slug of 1 to 63 characters `[a-z0-9-]`, starting and
@@ -45,6 +45,39 @@ pub async fn create_tenant_with_token(
         .await?;
     let issued = create_token(store, &tenant.id, "initial", None).await?;
     Ok((tenant, issued))
+}
+
+/// Turns provisioning on for a tenant and issues a new token: the one answer that
+/// gives an admin both things to paste into the IdP (the token is shown only here).
+pub async fn enable_provisioning(
+    store: &dyn Store,
+    id: &str,
+) -> Result<(Tenant, IssuedToken), StoreError> {
+    let tenant = store
+        .update_tenant(
+            id,
+            &TenantUpdate {
+                display_name: None,
+                provisioning_enabled: Some(true),
+            },
+        )
+        .await?;
+    let issued = create_token(store, &tenant.id, "provisioning-enabled", None).await?;
+    Ok((tenant, issued))
+}
+
+/// Turns provisioning off: SCIM requests get 403 until it is enabled again. All data
+/// and tokens are kept.
+pub async fn disable_provisioning(store: &dyn Store, id: &str) -> Result<Tenant, StoreError> {
+    store
+        .update_tenant(
+            id,
+            &TenantUpdate {
+                display_name: None,
+                provisioning_enabled: Some(false),
+            },
+        )
+        .await
 }
 
 /// Issues and stores a new token for an existing tenant.

@@ -6,7 +6,10 @@ use crate::config::Settings;
 use crate::error::CliError;
 use crate::output::{human_time, print_credentials, print_table, rfc3339};
 use crate::store::{self, Create};
-use scimd_server::tenants::{create_tenant_with_token, create_token, scim_base_url};
+use scimd_server::tenants::{
+    create_tenant_with_token, create_token, disable_provisioning, enable_provisioning,
+    scim_base_url,
+};
 use scimd_store::{Store, TokenRecord};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
@@ -38,6 +41,30 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
                 );
                 print_credentials(&scim_url, &issued.token);
             }
+            Ok(())
+        }
+        TenantCommand::Enable { name, json } => {
+            let store = store::open(settings, Create::Never).await?;
+            require_tenant(store.as_ref(), &name).await?;
+            let (tenant, issued) = enable_provisioning(store.as_ref(), &name).await?;
+            let scim_url = scim_base_url(&settings.base_url(None), &tenant.id);
+            if json {
+                let out = json!({"id": tenant.id, "scim_url": scim_url, "token": issued.token});
+                println!("{out}");
+            } else {
+                println!("Provisioning enabled for tenant '{}'.", tenant.id);
+                print_credentials(&scim_url, &issued.token);
+            }
+            Ok(())
+        }
+        TenantCommand::Disable { name } => {
+            let store = store::open(settings, Create::Never).await?;
+            require_tenant(store.as_ref(), &name).await?;
+            disable_provisioning(store.as_ref(), &name).await?;
+            println!(
+                "Provisioning disabled for tenant '{name}': SCIM requests now get 403. \
+                 Users, groups and tokens are kept; enable it again with: scimd tenant enable {name}"
+            );
             Ok(())
         }
         TenantCommand::List { json } => {

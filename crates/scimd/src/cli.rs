@@ -98,6 +98,19 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Turn provisioning on and issue a new token (shown once).
+    Enable {
+        /// Tenant id.
+        name: String,
+        /// Print {"id", "scim_url", "token"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn provisioning off: SCIM requests get 403; data and tokens are kept.
+    Disable {
+        /// Tenant id.
+        name: String,
+    },
 }
 
 /// `scimd token ...`

@@ -609,3 +609,29 @@ async fn rotation_keeps_old_tokens_working_through_the_grace_period_only() {
     assert_eq!(get_users(&scim_url, &third).await.as_u16(), 200);
     assert_eq!(served.terminate().code(), Some(0));
 }
+
+#[tokio::test]
+async fn disabling_provisioning_gives_403_and_enabling_returns_url_and_a_new_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut served = Served::start(dir, &[]);
+    let scim_url = value_after(&served.line_with("SCIM URL"), "(Tenant URL):").to_owned();
+    let first = value_after(&served.line_with("Secret Token"), "(Secret Token):").to_owned();
+    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 200);
+
+    ok(dir, &["tenant", "disable", "default"]);
+    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 403);
+    let listed = ok_json(dir, &["tenant", "list", "--json"]);
+    assert_eq!(listed[0]["provisioning_enabled"], false, "{listed}");
+
+    let enabled = ok_json(dir, &["tenant", "enable", "default", "--json"]);
+    assert_eq!(keys(&enabled), vec!["id", "scim_url", "token"]);
+    let second = enabled["token"].as_str().unwrap();
+    assert_ne!(second, first);
+    // Both the old token (never revoked) and the new one work again.
+    assert_eq!(get_users(&scim_url, second).await.as_u16(), 200);
+    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 200);
+    let missing = fails(dir, &["tenant", "disable", "nope"], 1);
+    assert!(missing.contains("no tenant 'nope'"), "{missing}");
+    assert_eq!(served.terminate().code(), Some(0));
+}
