@@ -33,6 +33,9 @@ use tokio::net::TcpListener;
 /// How often buffered token last-used times are written.
 const TOKEN_USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(15);
 
+/// How often tokens expiring soon are looked for (and logged, and counted).
+const TOKEN_EXPIRY_CHECK_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// How often histogram samples are folded into buckets (see [`ops::metrics::run_upkeep`]).
 const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -74,6 +77,17 @@ pub async fn serve(
             }
         })
     };
+    let expiry_check = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            // The first tick is immediate: a start-up warns at once.
+            let mut tick = tokio::time::interval(TOKEN_EXPIRY_CHECK_INTERVAL);
+            loop {
+                tick.tick().await;
+                tokens::warn_about_expiring_tokens(state.store()).await;
+            }
+        })
+    };
     let metrics_upkeep = tokio::spawn(async {
         let mut tick = tokio::time::interval(METRICS_UPKEEP_INTERVAL);
         loop {
@@ -87,6 +101,7 @@ pub async fn serve(
         .await;
     flusher.abort();
     metrics_upkeep.abort();
+    expiry_check.abort();
     if let Err(e) = state.token_usage().flush(state.store()).await {
         tracing::warn!(error = %e, "could not record token last-used times at shutdown");
     }

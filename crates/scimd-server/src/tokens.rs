@@ -134,6 +134,65 @@ pub async fn verify(
     Ok(Ok(record))
 }
 
+/// How long before its expiry a token is reported as expiring soon: two weeks gives an
+/// admin time to renew before Entra quarantines the provisioning job.
+pub const EXPIRY_WARNING: time::Duration = time::Duration::days(14);
+
+/// A usable token that expires within [`EXPIRY_WARNING`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringToken {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The token's public id (never the secret).
+    pub token_id: String,
+    /// When it expires.
+    pub expires: OffsetDateTime,
+}
+
+/// Every usable token, in every tenant, that expires within [`EXPIRY_WARNING`] of `now`.
+/// Tokens already expired or revoked are not listed: they are past warning.
+pub async fn expiring_soon(
+    store: &dyn Store,
+    now: OffsetDateTime,
+) -> Result<Vec<ExpiringToken>, StoreError> {
+    let mut found = Vec::new();
+    for tenant in store.list_tenants().await? {
+        for token in store.list_tokens(&tenant.id).await? {
+            let usable = token.revoked.is_none_or(|at| at > now);
+            if let Some(expires) = token.expires {
+                if usable && expires > now && expires - now <= EXPIRY_WARNING {
+                    found.push(ExpiringToken {
+                        tenant_id: tenant.id.clone(),
+                        token_id: token.id.clone(),
+                        expires,
+                    });
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Logs a warning per token expiring soon and sets the gauge
+/// `scimd_tokens_expiring_soon` (no labels: tenants are unbounded).
+pub async fn warn_about_expiring_tokens(store: &dyn Store) {
+    match expiring_soon(store, OffsetDateTime::now_utc()).await {
+        Ok(tokens) => {
+            for t in &tokens {
+                tracing::warn!(
+                    tenant = %t.tenant_id,
+                    token_id = %t.token_id,
+                    expires = %t.expires,
+                    "token expires soon; rotate it with: scimd token rotate {} --grace 24h",
+                    t.tenant_id
+                );
+            }
+            metrics::gauge!("scimd_tokens_expiring_soon").set(tokens.len() as f64);
+        }
+        Err(e) => tracing::warn!(error = %e, "could not check token expiry"),
+    }
+}
+
 /// Last-used times, collected in memory and written in batches, so that using a token
 /// never costs a database write.
 #[derive(Debug, Default)]

@@ -12,11 +12,10 @@ use scimd_server::tenants::{
 };
 use scimd_store::{Store, TokenRecord};
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-/// Tokens expiring within this window are flagged, so they can be rotated before an
-/// IdP's provisioning job fails (Entra quarantines it).
-pub const EXPIRY_WARNING: Duration = Duration::days(14);
+/// Tokens expiring within this window are flagged (the server warns on the same one).
+pub use scimd_server::tokens::EXPIRY_WARNING;
 
 /// Runs a `tenant` command.
 pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), CliError> {
@@ -352,6 +351,7 @@ fn print_token_table(tenant: &str, tokens: &[TokenRecord], now: OffsetDateTime) 
 mod tests {
     use super::*;
     use time::macros::datetime;
+    use time::Duration;
 
     fn token(expires: Option<OffsetDateTime>, revoked: Option<OffsetDateTime>) -> TokenRecord {
         TokenRecord {
