@@ -389,3 +389,30 @@ async fn endpoint_names_are_case_insensitive() {
         .await;
     other.assert_scim_error(404, None);
 }
+
+#[tokio::test]
+async fn an_expired_token_is_refused_at_once() {
+    let ts = TestServer::start().await;
+    let now = time::OffsetDateTime::now_utc();
+    let expired = scimd_server::tenants::create_token(
+        ts.store.as_ref(),
+        "acme",
+        "old",
+        Some(now - time::Duration::seconds(1)),
+    )
+    .await
+    .unwrap();
+    let r = ts
+        .call_as(&ts.base, &expired.token, Method::GET, "/Users", None)
+        .await;
+    r.assert_scim_error(401, None);
+    assert!(
+        r.json()["detail"].as_str().unwrap().contains("expired"),
+        "{}",
+        r.text
+    );
+    assert!(
+        !r.text.contains(&expired.token),
+        "the token is never echoed"
+    );
+}

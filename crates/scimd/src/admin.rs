@@ -66,6 +66,22 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             );
             Ok(())
         }
+        TenantCommand::Delete { name, confirm } => {
+            if confirm.as_deref() != Some(name.as_str()) {
+                return Err(CliError::NotConfirmed(format!(
+                    "deleting tenant '{name}' removes all its users, groups and tokens and \
+                     cannot be undone; confirm with: scimd tenant delete {name} --confirm {name}"
+                )));
+            }
+            let store = store::open(settings, Create::Never).await?;
+            if !store.delete_tenant(&name).await? {
+                return Err(CliError::NotFound(format!(
+                    "no tenant '{name}' (see: scimd tenant list)"
+                )));
+            }
+            println!("Deleted tenant '{name}' and all its data.");
+            Ok(())
+        }
         TenantCommand::List { json } => {
             let store = store::open(settings, Create::Never).await?;
             let tenants = store.list_tenants().await?;

@@ -111,6 +111,14 @@ pub enum TenantCommand {
         /// Tenant id.
         name: String,
     },
+    /// Delete a tenant with all its users, groups and tokens. Cannot be undone.
+    Delete {
+        /// Tenant id.
+        name: String,
+        /// The tenant id again, to confirm.
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
 }
 
 /// `scimd token ...`

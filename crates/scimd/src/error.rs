@@ -27,6 +27,9 @@ pub enum CliError {
     #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
     /// Something the admin asked for does not exist.
+    /// A destructive command given without its confirmation.
+    #[error("{0}")]
+    NotConfirmed(String),
     #[error("{0}")]
     NotFound(String),
 }

@@ -635,3 +635,27 @@ async fn disabling_provisioning_gives_403_and_enabling_returns_url_and_a_new_tok
     assert!(missing.contains("no tenant 'nope'"), "{missing}");
     assert_eq!(served.terminate().code(), Some(0));
 }
+
+#[test]
+fn deleting_a_tenant_needs_its_name_confirmed_and_removes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok_json(dir, &["tenant", "create", "acme", "--json"]);
+    let refused = fails(dir, &["tenant", "delete", "acme"], 1);
+    assert!(refused.contains("--confirm acme"), "{refused}");
+    let wrong = fails(dir, &["tenant", "delete", "acme", "--confirm", "other"], 1);
+    assert!(wrong.contains("cannot be undone"), "{wrong}");
+    assert_eq!(
+        ok_json(dir, &["tenant", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    ok(dir, &["tenant", "delete", "acme", "--confirm", "acme"]);
+    assert_eq!(
+        ok_json(dir, &["tenant", "list", "--json"]),
+        serde_json::json!([])
+    );
+    let gone = fails(dir, &["tenant", "delete", "acme", "--confirm", "acme"], 1);
+    assert!(gone.contains("no tenant 'acme'"), "{gone}");
+}
