@@ -41,6 +41,7 @@ pub async fn create_tenant_with_token(
             id: id.to_owned(),
             display_name: display_name.to_owned(),
             provisioning_enabled: true,
+            ..Default::default()
         })
         .await?;
     let issued = create_token(store, &tenant.id, "initial", None).await?;
@@ -59,6 +60,7 @@ pub async fn enable_provisioning(
             &TenantUpdate {
                 display_name: None,
                 provisioning_enabled: Some(true),
+                ..Default::default()
             },
         )
         .await?;
@@ -75,6 +77,7 @@ pub async fn disable_provisioning(store: &dyn Store, id: &str) -> Result<Tenant,
             &TenantUpdate {
                 display_name: None,
                 provisioning_enabled: Some(false),
+                ..Default::default()
             },
         )
         .await

@@ -73,6 +73,7 @@ async fn disabled_tenant_is_403() {
             &scimd_store::TenantUpdate {
                 display_name: None,
                 provisioning_enabled: Some(false),
+                ..Default::default()
             },
         )
         .await

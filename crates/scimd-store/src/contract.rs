@@ -41,6 +41,9 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     member_validation(store).await?;
     delete_removes_memberships(store).await?;
     if_match(store).await?;
+    log_settings(store).await?;
+    provisioning_logs(store).await?;
+    log_pruning(store).await?;
     Ok(())
 }
 
@@ -59,6 +62,7 @@ async fn tenant(store: &dyn Store, id: &str) -> Result<(), StoreError> {
             id: id.into(),
             display_name: format!("Tenant {id}"),
             provisioning_enabled: true,
+            ..Default::default()
         })
         .await
         .map(|_| ())
@@ -288,6 +292,7 @@ pub async fn tenants(store: &dyn Store) -> CheckResult {
             &TenantUpdate {
                 display_name: Some("Renamed".into()),
                 provisioning_enabled: Some(false),
+                ..Default::default()
             },
         )
         .await?;
@@ -1783,6 +1788,340 @@ pub async fn identity_provider_queries(store: &dyn Store) -> CheckResult {
     assert_eq!(
         order,
         ["boss@contoso.com", "Test_User_00aa00aa@contoso.com"]
+    );
+    Ok(())
+}
+
+// ---- provisioning logs ----------------------------------------------------------
+
+fn log_entry(
+    tenant: &str,
+    at: OffsetDateTime,
+    status: u16,
+    client: crate::LogClient,
+    resource: Option<&str>,
+) -> crate::NewLogEntry {
+    crate::NewLogEntry {
+        tenant_id: tenant.into(),
+        at,
+        method: "GET".into(),
+        path: format!("/scim/v2/{tenant}/Users?filter=userName%20eq%20%22x%22"),
+        status,
+        latency_us: 1234,
+        scim_type: (status == 409).then(|| "uniqueness".to_owned()),
+        detail: (status >= 400).then(|| format!("failed with {status}")),
+        client,
+        resource_id: resource.map(str::to_owned),
+        request_id: format!("req-{status}-{}", at.unix_timestamp()),
+        request_body: None,
+        response_body: None,
+    }
+}
+
+/// Log settings default to bodies off, 30 days, 100,000 entries; updates change
+/// only the fields given.
+pub async fn log_settings(store: &dyn Store) -> CheckResult {
+    tenant(store, "logset-a").await?;
+    let created = store
+        .get_tenant("logset-a")
+        .await?
+        .ok_or("tenant missing")?;
+    assert_eq!(created.log, crate::TenantLogSettings::default());
+    assert!(!created.log.bodies);
+    assert_eq!(created.log.retention_days, 30);
+    assert_eq!(created.log.max_entries, 100_000);
+    let updated = store
+        .update_tenant(
+            "logset-a",
+            &TenantUpdate {
+                log_bodies: Some(true),
+                log_max_entries: Some(500),
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert!(updated.log.bodies);
+    assert_eq!(updated.log.retention_days, 30);
+    assert_eq!(updated.log.max_entries, 500);
+    assert!(updated.provisioning_enabled);
+    assert_eq!(store.get_tenant("logset-a").await?, Some(updated));
+    Ok(())
+}
+
+/// Entries come back newest first, filtered, paged by cursor without overlap or gap,
+/// and never across tenants; entries of unknown tenants are skipped.
+pub async fn provisioning_logs(store: &dyn Store) -> CheckResult {
+    use crate::{LogClient, LogQuery, StatusClass};
+    tenant(store, "logs-a").await?;
+    tenant(store, "logs-b").await?;
+    let base = OffsetDateTime::now_utc() - Duration::hours(2);
+    let mut batch = Vec::new();
+    // 30 entries for A, one per minute; every third a 409, every fifth from Okta.
+    for i in 0..30_i64 {
+        let status = if i % 3 == 0 { 409 } else { 200 };
+        let client = if i % 5 == 0 {
+            LogClient::Okta
+        } else {
+            LogClient::Entra
+        };
+        let resource = (i % 2 == 0).then_some("res-even");
+        batch.push(log_entry(
+            "logs-a",
+            base + Duration::minutes(i),
+            status,
+            client,
+            resource,
+        ));
+    }
+    // Two entries share one instant: seq breaks the tie.
+    batch.push(log_entry(
+        "logs-a",
+        base + Duration::minutes(29),
+        500,
+        LogClient::Other,
+        None,
+    ));
+    batch.push(log_entry(
+        "logs-b",
+        base,
+        200,
+        LogClient::Entra,
+        Some("res-even"),
+    ));
+    batch.push(log_entry("logs-none", base, 200, LogClient::Entra, None));
+    let written = store.append_request_logs(&batch).await?;
+    assert_eq!(written, 32, "the unknown tenant's entry is skipped");
+
+    let all = store
+        .list_request_logs(
+            "logs-a",
+            &LogQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert_eq!(all.entries.len(), 31);
+    assert!(all.next_cursor.is_none());
+    assert!(all.entries.iter().all(|e| e.entry.tenant_id == "logs-a"));
+    for pair in all.entries.windows(2) {
+        let (newer, older) = (&pair[0], &pair[1]);
+        assert!(
+            (newer.entry.at, newer.seq) > (older.entry.at, older.seq),
+            "newest first"
+        );
+    }
+    assert_eq!(
+        all.entries[0].entry.status, 500,
+        "same instant: the later write first"
+    );
+    assert_eq!(all.entries[0].entry.client, LogClient::Other);
+    let conflict = all
+        .entries
+        .iter()
+        .find(|e| e.entry.status == 409)
+        .ok_or("no 409")?;
+    assert_eq!(conflict.entry.scim_type.as_deref(), Some("uniqueness"));
+    assert_eq!(conflict.entry.latency_us, 1234);
+
+    // Cursor paging: 7 at a time covers all 31 exactly once, in order.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = store
+            .list_request_logs(
+                "logs-a",
+                &LogQuery {
+                    limit: 7,
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        assert!(page.entries.len() <= 7);
+        seen.extend(page.entries.iter().map(|e| e.seq));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<i64> = all.entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seen, expected);
+
+    // Filters.
+    let count = |q: LogQuery| async move {
+        store
+            .list_request_logs("logs-a", &LogQuery { limit: 1000, ..q })
+            .await
+            .map(|p| p.entries)
+    };
+    let errors = count(LogQuery {
+        status: Some(StatusClass::Errors),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(errors.len(), 11);
+    assert!(errors.iter().all(|e| e.entry.status >= 400));
+    let client_errors = count(LogQuery {
+        status: Some(StatusClass::ClientError),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(client_errors.len(), 10);
+    let server_errors = count(LogQuery {
+        status: Some(StatusClass::ServerError),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(server_errors.len(), 1);
+    let ok = count(LogQuery {
+        status: Some(StatusClass::Success),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(ok.len(), 20);
+    let okta = count(LogQuery {
+        client: Some(LogClient::Okta),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(okta.len(), 6);
+    assert!(okta.iter().all(|e| e.entry.client == LogClient::Okta));
+    let even = count(LogQuery {
+        resource_id: Some("res-even".into()),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(even.len(), 15);
+    let window = count(LogQuery {
+        since: Some(base + Duration::minutes(10)),
+        until: Some(base + Duration::minutes(20)),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(window.len(), 10, "since is inclusive, until exclusive");
+    let combined = count(LogQuery {
+        since: Some(base + Duration::minutes(10)),
+        status: Some(StatusClass::ClientError),
+        client: Some(LogClient::Entra),
+        ..Default::default()
+    })
+    .await?;
+    // Minutes 12, 18, 21, 24, 27 (409 and not a multiple of 5).
+    assert_eq!(combined.len(), 5);
+
+    // Isolation: B sees its one entry only, also when filtering on A's resource id.
+    let b = store
+        .list_request_logs(
+            "logs-b",
+            &LogQuery {
+                resource_id: Some("res-even".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert_eq!(b.entries.len(), 1);
+    assert_eq!(b.entries[0].entry.tenant_id, "logs-b");
+    // A cursor from A's log does not open A's rows to B.
+    let a_page = store
+        .list_request_logs(
+            "logs-a",
+            &LogQuery {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let b_with_a_cursor = store
+        .list_request_logs(
+            "logs-b",
+            &LogQuery {
+                cursor: a_page.next_cursor,
+                ..Default::default()
+            },
+        )
+        .await?;
+    assert!(b_with_a_cursor
+        .entries
+        .iter()
+        .all(|e| e.entry.tenant_id == "logs-b"));
+
+    expect_scim(
+        store
+            .list_request_logs(
+                "logs-a",
+                &LogQuery {
+                    cursor: Some("garbage!".into()),
+                    ..Default::default()
+                },
+            )
+            .await,
+        400,
+        Some(ScimType::InvalidValue),
+        "malformed log cursor",
+    )?;
+
+    // Deleting a tenant deletes its log.
+    store.delete_tenant("logs-b").await?;
+    let gone = store
+        .list_request_logs("logs-b", &LogQuery::default())
+        .await?;
+    assert!(gone.entries.is_empty());
+    Ok(())
+}
+
+/// Pruning removes entries older than the cut-off, then all but the newest N, of one
+/// tenant only.
+pub async fn log_pruning(store: &dyn Store) -> CheckResult {
+    use crate::{LogClient, LogQuery};
+    tenant(store, "prune-a").await?;
+    tenant(store, "prune-b").await?;
+    let now = OffsetDateTime::now_utc();
+    let mut batch = Vec::new();
+    for tenant_id in ["prune-a", "prune-b"] {
+        for day in 0..10_i64 {
+            batch.push(log_entry(
+                tenant_id,
+                now - Duration::days(day),
+                200,
+                LogClient::Entra,
+                None,
+            ));
+        }
+    }
+    store.append_request_logs(&batch).await?;
+    // Older than 7 days: days 8 and 9 go (day 7 is exactly at the edge minus a minute).
+    let deleted = store
+        .prune_request_logs(
+            "prune-a",
+            now - Duration::days(7) - Duration::minutes(1),
+            1000,
+        )
+        .await?;
+    assert_eq!(deleted, 2);
+    let deleted = store
+        .prune_request_logs("prune-a", now - Duration::days(365), 3)
+        .await?;
+    assert_eq!(deleted, 5);
+    let left = store
+        .list_request_logs("prune-a", &LogQuery::default())
+        .await?
+        .entries;
+    let days: Vec<i64> = left
+        .iter()
+        .map(|e| (now - e.entry.at).whole_days())
+        .collect();
+    assert_eq!(days, [0, 1, 2], "the newest three are kept");
+    let untouched = store
+        .list_request_logs("prune-b", &LogQuery::default())
+        .await?
+        .entries;
+    assert_eq!(untouched.len(), 10, "another tenant's log is not pruned");
+    assert_eq!(
+        store
+            .prune_request_logs("prune-a", now - Duration::days(365), 3)
+            .await?,
+        0
     );
     Ok(())
 }

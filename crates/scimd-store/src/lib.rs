@@ -137,4 +137,23 @@ pub trait Store: Send + Sync + 'static {
         registry: &SchemaRegistry,
         query: &ListQuery<'_>,
     ) -> StoreResult<ListPage>;
+
+    // ---- provisioning logs ----
+
+    /// Appends a batch of provisioning-log entries in one transaction. Entries of
+    /// tenants that no longer exist are skipped. Returns how many were written.
+    async fn append_request_logs(&self, entries: &[NewLogEntry]) -> StoreResult<u64>;
+
+    /// A page of one tenant's provisioning log, newest first, filtered by `query`;
+    /// paging is by keyset cursor. A malformed cursor is 400 `invalidValue`.
+    async fn list_request_logs(&self, tenant: &str, query: &LogQuery) -> StoreResult<LogPage>;
+
+    /// Deletes a tenant's log entries older than `older_than`, then all but the newest
+    /// `keep_newest`. Returns how many were deleted.
+    async fn prune_request_logs(
+        &self,
+        tenant: &str,
+        older_than: time::OffsetDateTime,
+        keep_newest: u64,
+    ) -> StoreResult<u64>;
 }

@@ -20,10 +20,12 @@ pub struct Tenant {
     pub created: OffsetDateTime,
     /// Last change time.
     pub updated: OffsetDateTime,
+    /// Provisioning-log settings.
+    pub log: TenantLogSettings,
 }
 
 /// What is needed to create a tenant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewTenant {
     /// URL-safe slug.
     pub id: String,
@@ -31,6 +33,8 @@ pub struct NewTenant {
     pub display_name: String,
     /// Initial provisioning switch.
     pub provisioning_enabled: bool,
+    /// Provisioning-log settings.
+    pub log: TenantLogSettings,
 }
 
 /// A change to a tenant; `None` fields are left as they are.
@@ -40,6 +44,12 @@ pub struct TenantUpdate {
     pub display_name: Option<String>,
     /// New provisioning switch.
     pub provisioning_enabled: Option<bool>,
+    /// Record (redacted) request and response bodies in the provisioning log.
+    pub log_bodies: Option<bool>,
+    /// Keep provisioning-log entries this many days.
+    pub log_retention_days: Option<u32>,
+    /// Keep at most this many provisioning-log entries.
+    pub log_max_entries: Option<u64>,
 }
 
 /// A bearer token as stored: never the secret, only its SHA-256.
@@ -176,3 +186,6 @@ pub struct PoolStatus {
     /// The most connections the pool will open.
     pub max: u32,
 }
+
+mod logs;
+pub use logs::*;

@@ -9,6 +9,7 @@
 //! Connections run with `synchronous=NORMAL` (durable at checkpoints, safe against
 //! corruption in WAL mode), foreign keys on and a busy timeout.
 
+mod logs;
 mod members;
 mod migrate;
 mod resources;
@@ -362,5 +363,38 @@ impl Store for SqliteStore {
     ) -> StoreResult<ListPage> {
         let mut conn = self.readers.acquire().await?;
         resources::list(&mut conn, tenant, kind, registry, query).await
+    }
+
+    // ---- provisioning logs ----
+
+    async fn append_request_logs(&self, entries: &[crate::NewLogEntry]) -> StoreResult<u64> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let written = logs::append(&mut tx, entries).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    async fn list_request_logs(
+        &self,
+        tenant: &str,
+        query: &crate::LogQuery,
+    ) -> StoreResult<crate::LogPage> {
+        let mut conn = self.readers.acquire().await?;
+        logs::list(&mut conn, tenant, query).await
+    }
+
+    async fn prune_request_logs(
+        &self,
+        tenant: &str,
+        older_than: time::OffsetDateTime,
+        keep_newest: u64,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let deleted = logs::prune(&mut tx, tenant, older_than, keep_newest).await?;
+        tx.commit().await?;
+        Ok(deleted)
     }
 }

@@ -47,6 +47,9 @@ contract_tests!(
     member_validation,
     delete_removes_memberships,
     if_match,
+    log_settings,
+    provisioning_logs,
+    log_pruning,
 );
 
 #[tokio::test]
@@ -65,6 +68,7 @@ async fn data_survives_reopening_and_migrations_run_once() {
             id: "t".into(),
             display_name: "T".into(),
             provisioning_enabled: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -80,17 +84,21 @@ async fn data_survives_reopening_and_migrations_run_once() {
         .fetch_one(reopened.reader_pool())
         .await
         .unwrap();
-    assert_eq!(versions, 1);
+    // One row per migration: 0001 and 0003 (provisioning logs) on this branch.
+    assert_eq!(versions, 2);
     reopened.ping().await.unwrap();
 }
 
 #[tokio::test]
 async fn readers_cannot_write() {
     let (_dir, store) = fresh().await;
-    let err = sqlx::query("INSERT INTO tenants VALUES ('x', 'x', 1, 'a', 'a')")
-        .execute(store.reader_pool())
-        .await
-        .unwrap_err();
+    let err = sqlx::query(
+        "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
+         VALUES ('x', 'x', 1, 'a', 'a')",
+    )
+    .execute(store.reader_pool())
+    .await
+    .unwrap_err();
     assert!(err.to_string().to_lowercase().contains("readonly"), "{err}");
 }
 
@@ -118,6 +126,7 @@ async fn seeded() -> (TempDir, SqliteStore) {
             id: "t".into(),
             display_name: "T".into(),
             provisioning_enabled: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -335,6 +344,7 @@ async fn racing_creates_across_connections_and_threads() {
             id: "t".into(),
             display_name: "T".into(),
             provisioning_enabled: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -389,6 +399,7 @@ async fn external_id_uniqueness_can_be_turned_off() {
             id: "t".into(),
             display_name: "T".into(),
             provisioning_enabled: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -475,6 +486,7 @@ async fn reads_without_members_never_touch_the_member_table() {
             id: "t".into(),
             display_name: "T".into(),
             provisioning_enabled: true,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -2,13 +2,14 @@
 
 use super::write_error;
 use crate::timestamp;
-use crate::{NewTenant, StoreResult, Tenant, TenantUpdate, TokenRecord};
+use crate::{NewTenant, StoreResult, Tenant, TenantLogSettings, TenantUpdate, TokenRecord};
 use scimd_protocol::ScimError;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
-const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, updated";
+const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, updated, \
+     log_bodies, log_retention_days, log_max_entries";
 const TOKEN_COLUMNS: &str =
     "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
 
@@ -19,6 +20,12 @@ fn tenant_from_row(row: &SqliteRow) -> StoreResult<Tenant> {
         provisioning_enabled: row.try_get("provisioning_enabled")?,
         created: timestamp::parse(row.try_get("created")?)?,
         updated: timestamp::parse(row.try_get("updated")?)?,
+        log: TenantLogSettings {
+            bodies: row.try_get("log_bodies")?,
+            retention_days: u32::try_from(row.try_get::<i64, _>("log_retention_days")?)
+                .unwrap_or(u32::MAX),
+            max_entries: u64::try_from(row.try_get::<i64, _>("log_max_entries")?).unwrap_or(0),
+        },
     })
 }
 
@@ -55,13 +62,17 @@ pub(super) async fn create_tenant(
     let now = timestamp::now();
     let stamp = timestamp::format(now);
     sqlx::query(
-        "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
-         VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated, \
+         log_bodies, log_retention_days, log_max_entries) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
     )
     .bind(&tenant.id)
     .bind(&tenant.display_name)
     .bind(tenant.provisioning_enabled)
     .bind(&stamp)
+    .bind(tenant.log.bodies)
+    .bind(i64::from(tenant.log.retention_days))
+    .bind(i64::try_from(tenant.log.max_entries).unwrap_or(i64::MAX))
     .execute(&mut *conn)
     .await
     .map_err(write_error)?;
@@ -71,6 +82,7 @@ pub(super) async fn create_tenant(
         provisioning_enabled: tenant.provisioning_enabled,
         created: now,
         updated: now,
+        log: tenant.log,
     })
 }
 
@@ -108,15 +120,28 @@ pub(super) async fn update_tenant(
     if let Some(enabled) = update.provisioning_enabled {
         tenant.provisioning_enabled = enabled;
     }
+    if let Some(bodies) = update.log_bodies {
+        tenant.log.bodies = bodies;
+    }
+    if let Some(days) = update.log_retention_days {
+        tenant.log.retention_days = days;
+    }
+    if let Some(max) = update.log_max_entries {
+        tenant.log.max_entries = max;
+    }
     tenant.updated = timestamp::now();
     sqlx::query(
-        "UPDATE tenants SET display_name = $2, provisioning_enabled = $3, updated = $4 \
+        "UPDATE tenants SET display_name = $2, provisioning_enabled = $3, updated = $4, \
+         log_bodies = $5, log_retention_days = $6, log_max_entries = $7 \
          WHERE id = $1",
     )
     .bind(id)
     .bind(&tenant.display_name)
     .bind(tenant.provisioning_enabled)
     .bind(timestamp::format(tenant.updated))
+    .bind(tenant.log.bodies)
+    .bind(i64::from(tenant.log.retention_days))
+    .bind(i64::try_from(tenant.log.max_entries).unwrap_or(i64::MAX))
     .execute(&mut *conn)
     .await?;
     Ok(tenant)
