@@ -46,4 +46,31 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Request limits.
     pub limits: Limits,
+    /// The provisioning log's buffer and writer.
+    pub provisioning_log: ProvisioningLogConfig,
+}
+
+/// How provisioning-log entries travel from the request path to the database.
+///
+/// Requests put entries into a bounded buffer without waiting; a writer task takes
+/// them out in batches. When the buffer is full, entries are dropped and counted
+/// (`scimd_provisioning_log_dropped_total`): a slow database must never slow SCIM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisioningLogConfig {
+    /// Entries the buffer holds (at least 1).
+    pub buffer_capacity: usize,
+    /// Most entries written in one transaction.
+    pub batch_size: usize,
+    /// Longest an entry waits in the buffer for its batch to fill.
+    pub flush_interval: std::time::Duration,
+}
+
+impl Default for ProvisioningLogConfig {
+    fn default() -> Self {
+        ProvisioningLogConfig {
+            buffer_capacity: 10_000,
+            batch_size: 500,
+            flush_interval: std::time::Duration::from_secs(1),
+        }
+    }
 }

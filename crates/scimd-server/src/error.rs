@@ -47,6 +47,9 @@ pub fn scim_error_response(err: &ScimError) -> Response {
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = err.to_json().to_string();
     let mut response = (status, body).into_response();
+    // The provisioning log reads scimType and detail from here instead of re-parsing
+    // the body it may not even keep.
+    response.extensions_mut().insert(err.clone());
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

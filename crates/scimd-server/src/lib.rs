@@ -6,6 +6,7 @@
 //! - [`auth`] and [`tokens`]: bearer tokens, per tenant, stored as hashes;
 //! - [`tenants`]: tenant and token administration shared by the CLI;
 //! - [`ops`]: health, readiness and Prometheus metrics;
+//! - [`provisioning_log`]: every SCIM request recorded per tenant, buffered;
 //! - [`error`]: the one place errors become SCIM responses.
 
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod lenient_http;
 pub mod ops;
+pub mod provisioning_log;
 pub mod response;
 pub mod scim;
 pub mod state;
@@ -43,7 +45,13 @@ const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 pub fn app(state: AppState) -> Router {
     let max_body = state.config().limits.max_body_bytes;
     let router = Router::new()
-        .nest("/scim/v2/{tenant}", scim::routes())
+        .nest(
+            "/scim/v2/{tenant}",
+            scim::routes().layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                provisioning_log::record_scim_request,
+            )),
+        )
         .merge(ops::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body));
@@ -95,6 +103,23 @@ pub async fn serve(
             ops::metrics::run_upkeep();
         }
     });
+    let log_writer = provisioning_log::start_writer(&state);
+    let log_retention = {
+        let store = state.store_arc();
+        tokio::spawn(async move {
+            // The first tick is immediate: retention is enforced at start.
+            let mut tick = tokio::time::interval(provisioning_log::retention::RETENTION_INTERVAL);
+            loop {
+                tick.tick().await;
+                let now = time::OffsetDateTime::now_utc();
+                if let Err(e) =
+                    provisioning_log::retention::enforce_retention(store.as_ref(), now).await
+                {
+                    tracing::warn!(error = %e, "could not enforce provisioning log retention");
+                }
+            }
+        })
+    };
     let listener = lenient_http::LenientListener::new(listener);
     let result = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
@@ -102,6 +127,11 @@ pub async fn serve(
     flusher.abort();
     metrics_upkeep.abort();
     expiry_check.abort();
+    log_retention.abort();
+    // In-flight requests have finished, so every entry is in the buffer: write them.
+    if let Some(writer) = log_writer {
+        writer.flush_and_stop().await;
+    }
     if let Err(e) = state.token_usage().flush(state.store()).await {
         tracing::warn!(error = %e, "could not record token last-used times at shutdown");
     }

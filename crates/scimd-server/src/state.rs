@@ -2,6 +2,7 @@
 //! the tenant comes from the request path and is passed explicitly to every store call.
 
 use crate::config::ServerConfig;
+use crate::provisioning_log::ProvisioningLog;
 use crate::tokens::TokenUsage;
 use scimd_protocol::SchemaRegistry;
 use scimd_store::Store;
@@ -18,6 +19,7 @@ struct Inner {
     registry: SchemaRegistry,
     config: ServerConfig,
     token_usage: TokenUsage,
+    provisioning_log: ProvisioningLog,
 }
 
 impl AppState {
@@ -27,8 +29,9 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 registry: SchemaRegistry::with_core(),
-                config,
                 token_usage: TokenUsage::default(),
+                provisioning_log: ProvisioningLog::new(&config.provisioning_log),
+                config,
             }),
         }
     }
@@ -56,5 +59,10 @@ impl AppState {
     /// Last-used times of tokens, buffered for batch writes.
     pub fn token_usage(&self) -> &TokenUsage {
         &self.inner.token_usage
+    }
+
+    /// The provisioning log's buffer (entries are written by its writer task).
+    pub fn provisioning_log(&self) -> &ProvisioningLog {
+        &self.inner.provisioning_log
     }
 }
