@@ -66,6 +66,40 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             );
             Ok(())
         }
+        TenantCommand::Update {
+            name,
+            log_bodies,
+            log_retention,
+            log_max_entries,
+        } => {
+            let store = store::open(settings, Create::Never).await?;
+            require_tenant(store.as_ref(), &name).await?;
+            let update = scimd_store::TenantUpdate {
+                log_bodies: log_bodies.map(|value| value == crate::cli::OnOff::On),
+                log_retention_days: log_retention,
+                log_max_entries,
+                ..Default::default()
+            };
+            let tenant = store.update_tenant(&name, &update).await?;
+            println!(
+                "Tenant '{}': provisioning log bodies {}, kept {} days, at most {} entries.",
+                tenant.id,
+                if tenant.log.bodies {
+                    "on (redacted)"
+                } else {
+                    "off"
+                },
+                tenant.log.retention_days,
+                tenant.log.max_entries
+            );
+            Ok(())
+        }
+        TenantCommand::Check {
+            name,
+            url,
+            token,
+            json,
+        } => crate::check::run(settings, &name, url, token, json).await,
         TenantCommand::Delete { name, confirm } => {
             if confirm.as_deref() != Some(name.as_str()) {
                 return Err(CliError::NotConfirmed(format!(

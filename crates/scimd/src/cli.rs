@@ -76,6 +76,66 @@ pub enum Command {
     /// Manage a tenant's bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Show a tenant's provisioning log (every SCIM request), newest first.
+    Logs(LogsArgs),
+}
+
+/// `scimd logs TENANT ...`
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Tenant id.
+    pub tenant: String,
+    /// Only failed requests (status 400 and above); same as --status errors.
+    #[arg(long, conflicts_with = "status")]
+    pub errors: bool,
+    /// Only this status class: 2xx, 4xx, 5xx or errors.
+    #[arg(long, value_name = "CLASS")]
+    pub status: Option<String>,
+    /// Only requests at or after this time: an age (1h, 30m, 7d) or RFC 3339.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only requests before this time: an age or RFC 3339.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Only requests from this client: entra, okta or other.
+    #[arg(long, value_name = "CLIENT")]
+    pub client: Option<String>,
+    /// Only requests about this resource id.
+    #[arg(long, value_name = "ID")]
+    pub resource: Option<String>,
+    /// Entries per page [default: 50, at most 1000].
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Continue after a previous page (the cursor it printed).
+    #[arg(long, value_name = "CURSOR")]
+    pub cursor: Option<String>,
+    /// Print {"entries": [...], "next_cursor"} as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+/// Parses a log retention: whole days, written like a duration (`30d`, `2w`).
+pub fn parse_retention_days(text: &str) -> Result<u32, String> {
+    let duration = parse_duration(text)?;
+    let seconds = duration.whole_seconds();
+    if seconds % 86_400 != 0 {
+        return Err(format!(
+            "'{text}' is not a whole number of days; write e.g. 30d or 2w"
+        ));
+    }
+    u32::try_from(seconds / 86_400)
+        .ok()
+        .filter(|days| (1..=3650).contains(days))
+        .ok_or_else(|| format!("'{text}' must be between 1d and 3650d"))
 }
 
 /// `scimd tenant ...`
@@ -110,6 +170,41 @@ pub enum TenantCommand {
     Disable {
         /// Tenant id.
         name: String,
+    },
+    /// Change a tenant's settings; only the options given change.
+    Update {
+        /// Tenant id.
+        name: String,
+        /// Record (redacted) request and response bodies in the provisioning log.
+        #[arg(long, value_enum, value_name = "on|off")]
+        log_bodies: Option<OnOff>,
+        /// Keep provisioning log entries this long, in days: e.g. 30d, 2w.
+        #[arg(long, value_name = "DAYS", value_parser = parse_retention_days)]
+        log_retention: Option<u32>,
+        /// Keep at most this many provisioning log entries (the newest).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        log_max_entries: Option<u64>,
+    },
+    /// Test the connection the way Entra's "Test Connection" does, and explain failures.
+    Check {
+        /// Tenant id.
+        name: String,
+        /// The tenant URL as pasted into the identity provider, e.g.
+        /// https://scim.example.com/scim/v2/acme [default: the public URL or listen
+        /// address + /scim/v2/TENANT].
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The bearer token to test [default: a temporary token, revoked afterwards].
+        #[arg(
+            long,
+            env = "SCIMD_CHECK_TOKEN",
+            value_name = "TOKEN",
+            hide_env_values = true
+        )]
+        token: Option<String>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete a tenant with all its users, groups and tokens. Cannot be undone.
     Delete {

@@ -32,6 +32,12 @@ pub enum CliError {
     NotConfirmed(String),
     #[error("{0}")]
     NotFound(String),
+    /// `scimd tenant check` found a problem (the report says which).
+    #[error("{0}")]
+    CheckFailed(String),
+    /// A command's option is invalid.
+    #[error("{0}")]
+    InvalidArgument(String),
 }
 
 impl CliError {

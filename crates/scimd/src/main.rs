@@ -7,11 +7,13 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod admin;
+mod check;
 mod cli;
 mod config;
 mod duration;
 mod error;
 mod logging;
+mod logs;
 mod output;
 mod serve;
 mod store;
@@ -41,7 +43,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::resolve(&cli.settings)?;
     let default_level = match cli.command {
         Command::Serve => DEFAULT_LOG_LEVEL,
-        Command::Tenant(_) | Command::Token(_) => ADMIN_LOG_LEVEL,
+        Command::Tenant(_) | Command::Token(_) | Command::Logs(_) => ADMIN_LOG_LEVEL,
     };
     logging::init(
         settings.log_format,
@@ -56,6 +58,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Serve => serve::run(&settings).await,
             Command::Tenant(command) => admin::tenant(&settings, command).await,
             Command::Token(command) => admin::token(&settings, command).await,
+            Command::Logs(args) => logs::run(&settings, args).await,
         }
     })
 }
