@@ -139,7 +139,9 @@ pub async fn connect(
 ) -> StoreResult<Arc<dyn Store>> {
     Ok(match target {
         DatabaseTarget::Sqlite(path) => {
-            Arc::new(SqliteStore::open_with(path, &sqlite_options(options)).await?)
+            let store: Arc<dyn Store> =
+                Arc::new(SqliteStore::open_with(path, &sqlite_options(options)).await?);
+            store
         }
         DatabaseTarget::Postgres(url) => Arc::new(PgStore::connect(url, options).await?),
     })

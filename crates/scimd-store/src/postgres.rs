@@ -19,8 +19,8 @@ mod tenants;
 
 use crate::connect::ConnectOptions;
 use crate::{
-    Fetch, ListPage, ListQuery, NewResource, NewTenant, PoolStatus, Store, StoreError,
-    StoreResult, StoredResource, Tenant, TenantUpdate, TokenRecord, UpdateFn,
+    Fetch, ListPage, ListQuery, NewResource, NewTenant, PoolStatus, Store, StoreError, StoreResult,
+    StoredResource, Tenant, TenantUpdate, TokenRecord, UpdateFn,
 };
 use async_trait::async_trait;
 use failure::{PgFailure, PgResult};
@@ -272,8 +272,10 @@ impl Store for PgStore {
         token_id: &str,
         at: time::OffsetDateTime,
     ) -> StoreResult<bool> {
-        transaction!(self, |conn| tenants::revoke_token(conn, tenant, token_id, at)
-            .await)
+        transaction!(self, |conn| tenants::revoke_token(
+            conn, tenant, token_id, at
+        )
+        .await)
     }
 
     async fn touch_tokens(&self, used: &[(String, time::OffsetDateTime)]) -> StoreResult<()> {
@@ -309,7 +311,8 @@ impl Store for PgStore {
         id: &str,
         fetch: Fetch,
     ) -> StoreResult<Option<StoredResource>> {
-        read!(self, |conn| resources::get(conn, tenant, kind, id, fetch).await)
+        read!(self, |conn| resources::get(conn, tenant, kind, id, fetch)
+            .await)
     }
 
     async fn update(
@@ -343,7 +346,10 @@ impl Store for PgStore {
         id: &str,
         if_match: Option<u64>,
     ) -> StoreResult<()> {
-        transaction!(self, |conn| resources::delete(conn, tenant, kind, id, if_match).await)
+        transaction!(self, |conn| resources::delete(
+            conn, tenant, kind, id, if_match
+        )
+        .await)
     }
 
     async fn list(
@@ -353,7 +359,9 @@ impl Store for PgStore {
         registry: &SchemaRegistry,
         query: &ListQuery<'_>,
     ) -> StoreResult<ListPage> {
-        read!(self, |conn| resources::list(conn, tenant, kind, registry, query)
-            .await)
+        read!(self, |conn| resources::list(
+            conn, tenant, kind, registry, query
+        )
+        .await)
     }
 }

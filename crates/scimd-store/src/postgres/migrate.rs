@@ -26,8 +26,9 @@ pub(crate) fn latest_version() -> i64 {
 }
 
 /// Creates the bookkeeping table. Two nodes racing here may both try to create it;
-/// the loser gets a unique violation on the catalog (23505) or "already exists"
-/// (42P07), which only means the other node won.
+/// the loser gets a unique violation on the catalog (23505), "relation already
+/// exists" (42P07) or "type already exists" (42710, the table's row type), which only
+/// mean that the other node won.
 async fn create_bookkeeping(conn: &mut PgConnection) -> PgResult<()> {
     let created = sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -41,7 +42,9 @@ async fn create_bookkeeping(conn: &mut PgConnection) -> PgResult<()> {
     match created {
         Ok(_) => Ok(()),
         Err(sqlx::Error::Database(db))
-            if db.code().is_some_and(|code| code == "23505" || code == "42P07") =>
+            if db
+                .code()
+                .is_some_and(|code| code == "23505" || code == "42P07") =>
         {
             Ok(())
         }

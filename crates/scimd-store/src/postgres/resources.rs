@@ -313,13 +313,13 @@ impl ChangeOnce {
                 };
                 Ok(update)
             }
-            ChangeOnce::Computed { .. } | ChangeOnce::Spent => Err(PgFailure::Store(
-                StoreError::Unavailable(
+            ChangeOnce::Computed { .. } | ChangeOnce::Spent => {
+                Err(PgFailure::Store(StoreError::Unavailable(
                     "the database failed during the update and the resource changed before \
                      it could be retried; send the request again"
                         .into(),
-                ),
-            )),
+                )))
+            }
         }
     }
 }

@@ -73,10 +73,12 @@ pub(super) async fn create_tenant(conn: &mut PgConnection, tenant: &NewTenant) -
 }
 
 pub(super) async fn get_tenant(conn: &mut PgConnection, id: &str) -> PgResult<Option<Tenant>> {
-    let row = sqlx::query(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(tenant_from_row).transpose()
 }
 
