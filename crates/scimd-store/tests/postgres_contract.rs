@@ -51,6 +51,7 @@ contract_tests!(
     member_validation,
     delete_removes_memberships,
     if_match,
+    typed_document_values,
 );
 
 #[tokio::test]
