@@ -50,6 +50,7 @@ contract_tests!(
     log_settings,
     provisioning_logs,
     log_pruning,
+    typed_document_values,
 );
 
 #[tokio::test]
