@@ -176,3 +176,6 @@ pub struct PoolStatus {
     /// The most connections the pool will open.
     pub max: u32,
 }
+
+mod credentials;
+pub use credentials::{AccessTokenRecord, AdminKeyRecord, OAuthClientRecord};

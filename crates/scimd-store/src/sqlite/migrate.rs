@@ -7,11 +7,18 @@ use crate::{StoreError, StoreResult};
 use sqlx::SqlitePool;
 
 /// (version, name, SQL), in version order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "credentials",
+        include_str!("../../migrations/sqlite/0002_credentials.sql"),
+    ),
+];
 
 /// Applies every migration the database has not seen yet.
 pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
