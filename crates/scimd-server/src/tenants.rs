@@ -1,6 +1,7 @@
-//! Tenant and token administration shared by the CLI and (later) the admin API.
+//! Tenant and token administration shared by the CLI and the admin API: each
+//! lifecycle step is written once, here.
 
-use crate::tokens::{self, IssuedToken};
+use crate::tokens::{self, IssuedToken, TokenStatus};
 use scimd_protocol::ScimError;
 use scimd_store::{NewTenant, Store, StoreError, Tenant, TenantUpdate};
 use time::OffsetDateTime;
@@ -93,6 +94,110 @@ pub async fn create_token(
     let issued = tokens::issue(tenant_id, name, expires, OffsetDateTime::now_utc());
     store.insert_token(&issued.record).await?;
     Ok(issued)
+}
+
+/// Renames a tenant (its display name; the id is part of URLs and never changes).
+pub async fn rename_tenant(
+    store: &dyn Store,
+    id: &str,
+    display_name: &str,
+) -> Result<Tenant, StoreError> {
+    if display_name.trim().is_empty() {
+        return Err(ScimError::invalid_value("display name must not be empty").into());
+    }
+    store
+        .update_tenant(
+            id,
+            &TenantUpdate {
+                display_name: Some(display_name.to_owned()),
+                provisioning_enabled: None,
+            },
+        )
+        .await
+}
+
+/// What a rotation did: the new token, and the old ones it scheduled for revocation.
+#[derive(Debug)]
+pub struct Rotation {
+    /// The new token (shown once).
+    pub issued: IssuedToken,
+    /// When the old tokens stop working.
+    pub revoke_at: OffsetDateTime,
+    /// The public ids of the old tokens scheduled for revocation at `revoke_at`.
+    pub revoked: Vec<String>,
+}
+
+/// Rotates without downtime: issues a new token, then schedules every other usable
+/// token of the tenant for revocation at `now + grace`, so the identity provider can
+/// switch over while both work. A revocation already due sooner is kept.
+pub async fn rotate_tokens(
+    store: &dyn Store,
+    tenant_id: &str,
+    name: &str,
+    expires: Option<OffsetDateTime>,
+    grace: time::Duration,
+    now: OffsetDateTime,
+) -> Result<Rotation, StoreError> {
+    let revoke_at = now + grace;
+    // The old tokens are read before the new one exists, so it is never among them.
+    if store.get_tenant(tenant_id).await?.is_none() {
+        return Err(ScimError::not_found(format!("no tenant '{tenant_id}'")).into());
+    }
+    let old = store.list_tokens(tenant_id).await?;
+    let issued = create_token(store, tenant_id, name, expires).await?;
+    let mut revoked = Vec::new();
+    for token in &old {
+        let usable = TokenStatus::of(token, now).is_usable();
+        if !usable || token.revoked.is_some_and(|at| at <= revoke_at) {
+            continue;
+        }
+        store.revoke_token(tenant_id, &token.id, revoke_at).await?;
+        revoked.push(token.id.clone());
+    }
+    Ok(Rotation {
+        issued,
+        revoke_at,
+        revoked,
+    })
+}
+
+/// The outcome of revoking a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// Revoked now.
+    Revoked,
+    /// It was already revoked at this time; nothing changed.
+    AlreadyRevoked(OffsetDateTime),
+}
+
+/// Revokes a tenant's token now; the next request using it is refused. Unknown tenant
+/// or token: 404.
+pub async fn revoke_token(
+    store: &dyn Store,
+    tenant_id: &str,
+    token_id: &str,
+    now: OffsetDateTime,
+) -> Result<Revocation, StoreError> {
+    let Some(token) = store
+        .get_token(token_id)
+        .await?
+        .filter(|t| t.tenant_id == tenant_id)
+    else {
+        return Err(ScimError::not_found(format!(
+            "tenant '{tenant_id}' has no token '{token_id}'"
+        ))
+        .into());
+    };
+    if let Some(at) = token.revoked.filter(|at| *at <= now) {
+        return Ok(Revocation::AlreadyRevoked(at));
+    }
+    if !store.revoke_token(tenant_id, token_id, now).await? {
+        return Err(ScimError::not_found(format!(
+            "tenant '{tenant_id}' has no token '{token_id}'"
+        ))
+        .into());
+    }
+    Ok(Revocation::Revoked)
 }
 
 #[cfg(test)]

@@ -114,6 +114,7 @@ impl Settings {
         ServerConfig {
             public_url: self.public_url.clone(),
             limits: self.limits.clone(),
+            ..ServerConfig::default()
         }
     }
 }
