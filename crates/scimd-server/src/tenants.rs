@@ -19,9 +19,28 @@ pub fn validate_tenant_id(id: &str) -> Result<(), ScimError> {
     if ok {
         Ok(())
     } else {
-        Err(ScimError::invalid_value(format!(
-            "tenant id '{id}' must be 1 to 63 characters of a-z, 0-9 and '-', not starting or ending with '-'"
-        )))
+        // The value is not repeated: whatever was sent (a pasted token, say) stays out
+        // of responses and logs.
+        Err(ScimError::invalid_value(
+            "a tenant id must be 1 to 63 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+        ))
+    }
+}
+
+/// An id from a request, fit to repeat in a message: only when it is shaped like an
+/// id (`[a-z0-9_-]`, at most 63 characters, and the part after a `_` holds no
+/// uppercase), so that a secret pasted in the wrong place is never echoed.
+pub fn printable_id(id: &str) -> &str {
+    let shaped = !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id.matches('_').count() <= 1;
+    if shaped {
+        id
+    } else {
+        "(not a valid id)"
     }
 }
 
@@ -89,7 +108,9 @@ pub async fn create_token(
     expires: Option<OffsetDateTime>,
 ) -> Result<IssuedToken, StoreError> {
     if store.get_tenant(tenant_id).await?.is_none() {
-        return Err(ScimError::not_found(format!("no tenant '{tenant_id}'")).into());
+        return Err(
+            ScimError::not_found(format!("no tenant '{}'", printable_id(tenant_id))).into(),
+        );
     }
     let issued = tokens::issue(tenant_id, name, expires, OffsetDateTime::now_utc());
     store.insert_token(&issued.record).await?;
@@ -141,7 +162,9 @@ pub async fn rotate_tokens(
     let revoke_at = now + grace;
     // The old tokens are read before the new one exists, so it is never among them.
     if store.get_tenant(tenant_id).await?.is_none() {
-        return Err(ScimError::not_found(format!("no tenant '{tenant_id}'")).into());
+        return Err(
+            ScimError::not_found(format!("no tenant '{}'", printable_id(tenant_id))).into(),
+        );
     }
     let old = store.list_tokens(tenant_id).await?;
     let issued = create_token(store, tenant_id, name, expires).await?;
@@ -184,7 +207,9 @@ pub async fn revoke_token(
         .filter(|t| t.tenant_id == tenant_id)
     else {
         return Err(ScimError::not_found(format!(
-            "tenant '{tenant_id}' has no token '{token_id}'"
+            "tenant '{}' has no token '{}'",
+            printable_id(tenant_id),
+            printable_id(token_id)
         ))
         .into());
     };
@@ -193,7 +218,9 @@ pub async fn revoke_token(
     }
     if !store.revoke_token(tenant_id, token_id, now).await? {
         return Err(ScimError::not_found(format!(
-            "tenant '{tenant_id}' has no token '{token_id}'"
+            "tenant '{}' has no token '{}'",
+            printable_id(tenant_id),
+            printable_id(token_id)
         ))
         .into());
     }

@@ -18,7 +18,12 @@ async fn the_admin_api_needs_a_valid_unrevoked_admin_key() {
         .await
         .assert_problem(401);
     let garbage = server
-        .admin_as(Some("scimdadm_abcdefgh_nope"), Method::GET, "/tenants", None)
+        .admin_as(
+            Some("scimdadm_abcdefgh_nope"),
+            Method::GET,
+            "/tenants",
+            None,
+        )
         .await;
     garbage.assert_problem(401);
     assert_eq!(garbage.headers["www-authenticate"], "Bearer");
@@ -80,7 +85,10 @@ async fn tenants_can_be_created_read_renamed_listed_and_deleted() {
         .ends_with("/scim/v2/acme"));
     let token = body["token"].as_str().unwrap();
     assert!(token.starts_with("scimd_"));
-    assert_eq!(server.scim_users("acme", token).await.status, StatusCode::OK);
+    assert_eq!(
+        server.scim_users("acme", token).await.status,
+        StatusCode::OK
+    );
 
     server
         .admin(Method::POST, "/tenants", Some(json!({"id": "acme"})))
@@ -166,7 +174,10 @@ async fn tenants_can_be_created_read_renamed_listed_and_deleted() {
         .await
         .assert_problem(400);
     assert_eq!(
-        server.admin(Method::GET, "/tenants/acme", None).await.status,
+        server
+            .admin(Method::GET, "/tenants/acme", None)
+            .await
+            .status,
         StatusCode::OK
     );
     let deleted = server
@@ -220,12 +231,21 @@ async fn the_provisioning_switch_gives_403_when_off_and_a_url_and_token_when_on(
     assert_eq!(on.status, StatusCode::OK, "{}", on.text);
     let body = on.json();
     assert_eq!(body["enabled"], true);
-    assert!(body["scim_url"].as_str().unwrap().ends_with("/scim/v2/acme"));
+    assert!(body["scim_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/scim/v2/acme"));
     assert!(body["token_id"].is_string());
     assert_eq!(body["expires"], Value::Null);
     let new_token = body["token"].as_str().unwrap();
-    assert_eq!(server.scim_users("acme", new_token).await.status, StatusCode::OK);
-    assert_eq!(server.scim_users("acme", &token).await.status, StatusCode::OK);
+    assert_eq!(
+        server.scim_users("acme", new_token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server.scim_users("acme", &token).await.status,
+        StatusCode::OK
+    );
 
     server
         .admin(
@@ -255,7 +275,10 @@ async fn token_lifecycle_isolation_revocation_expiry_and_rotation() {
     let crossed = server.scim_users("tenant-b", &token_a).await;
     assert_eq!(crossed.status, StatusCode::UNAUTHORIZED);
     assert!(crossed.content_type().starts_with("application/scim+json"));
-    assert_eq!(server.scim_users("tenant-b", &token_b).await.status, StatusCode::OK);
+    assert_eq!(
+        server.scim_users("tenant-b", &token_b).await.status,
+        StatusCode::OK
+    );
 
     // Created tokens work; revoked ones are 401 on the next request.
     let created = server
@@ -270,7 +293,10 @@ async fn token_lifecycle_isolation_revocation_expiry_and_rotation() {
     let extra = created["token"].as_str().unwrap().to_owned();
     let extra_id = created["id"].as_str().unwrap().to_owned();
     assert!(created["expires"].is_string());
-    assert_eq!(server.scim_users("tenant-a", &extra).await.status, StatusCode::OK);
+    assert_eq!(
+        server.scim_users("tenant-a", &extra).await.status,
+        StatusCode::OK
+    );
     let revoked = server
         .admin(
             Method::DELETE,
@@ -329,7 +355,10 @@ async fn token_lifecycle_isolation_revocation_expiry_and_rotation() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let expired = server.scim_users("tenant-a", &short).await;
     assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
-    assert!(expired.json()["detail"].as_str().unwrap().contains("expired"));
+    assert!(expired.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
 
     // Tokens expiring within 14 days are flagged.
     server
@@ -352,7 +381,10 @@ async fn token_lifecycle_isolation_revocation_expiry_and_rotation() {
     assert_eq!(week["expiring_soon"], true);
     assert_eq!(week["status"], "expiring_soon");
     for t in listed.as_array().unwrap() {
-        assert!(t.get("token").is_none() && t.get("secret_hash").is_none(), "{t}");
+        assert!(
+            t.get("token").is_none() && t.get("secret_hash").is_none(),
+            "{t}"
+        );
     }
 
     // Rotation: both work during the grace period, the old one is 401 after it.
@@ -367,16 +399,28 @@ async fn token_lifecycle_isolation_revocation_expiry_and_rotation() {
     let rotated = rotated.json();
     let new_token = rotated["token"].as_str().unwrap().to_owned();
     assert!(!rotated["revokes"].as_array().unwrap().is_empty());
-    assert_eq!(server.scim_users("tenant-a", &new_token).await.status, StatusCode::OK);
-    assert_eq!(server.scim_users("tenant-a", &token_a).await.status, StatusCode::OK);
+    assert_eq!(
+        server.scim_users("tenant-a", &new_token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server.scim_users("tenant-a", &token_a).await.status,
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         server.scim_users("tenant-a", &token_a).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(server.scim_users("tenant-a", &new_token).await.status, StatusCode::OK);
+    assert_eq!(
+        server.scim_users("tenant-a", &new_token).await.status,
+        StatusCode::OK
+    );
     // Tenant B was not touched by A's rotation.
-    assert_eq!(server.scim_users("tenant-b", &token_b).await.status, StatusCode::OK);
+    assert_eq!(
+        server.scim_users("tenant-b", &token_b).await.status,
+        StatusCode::OK
+    );
     server
         .admin(
             Method::POST,
@@ -410,7 +454,10 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("delete", "/admin/v1/tenants/{tenant}/tokens/{token_id}"),
     ("get", "/admin/v1/tenants/{tenant}/oauth-clients"),
     ("post", "/admin/v1/tenants/{tenant}/oauth-clients"),
-    ("delete", "/admin/v1/tenants/{tenant}/oauth-clients/{client_id}"),
+    (
+        "delete",
+        "/admin/v1/tenants/{tenant}/oauth-clients/{client_id}",
+    ),
 ];
 
 #[tokio::test]
@@ -457,6 +504,10 @@ async fn the_openapi_document_lists_every_admin_route() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {concrete}");
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {concrete}"
+        );
     }
 }

@@ -20,10 +20,7 @@ pub struct AdminAuth {
 impl FromRequestParts<AppState> for AdminAuth {
     type Rejection = AdminError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, AdminError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AdminError> {
         let presented = parts
             .headers
             .get(AUTHORIZATION)

@@ -117,6 +117,12 @@ pub async fn revoke_oauth_client(
     Path((tenant, client_id)): Path<(String, String)>,
 ) -> AdminResult<StatusCode> {
     require_tenant(&state, &tenant).await?;
-    revoke_client(state.store(), &tenant, &client_id, OffsetDateTime::now_utc()).await?;
+    revoke_client(
+        state.store(),
+        &tenant,
+        &client_id,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

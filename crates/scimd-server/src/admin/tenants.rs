@@ -6,8 +6,8 @@ use super::problem::{AdminError, AdminResult, Problem};
 use super::{public_base, rfc3339};
 use crate::state::AppState;
 use crate::tenants::{
-    create_tenant_with_token, disable_provisioning, enable_provisioning, rename_tenant,
-    scim_base_url,
+    create_tenant_with_token, disable_provisioning, enable_provisioning, printable_id,
+    rename_tenant, scim_base_url,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -114,7 +114,7 @@ pub(super) async fn require_tenant(state: &AppState, id: &str) -> AdminResult<Te
         .store()
         .get_tenant(id)
         .await?
-        .ok_or_else(|| AdminError::not_found(format!("no tenant '{id}'")))
+        .ok_or_else(|| AdminError::not_found(format!("no tenant '{}'", printable_id(id))))
 }
 
 /// List tenants.
@@ -169,7 +169,10 @@ pub async fn get_tenant(
     headers: HeaderMap,
 ) -> AdminResult<Json<TenantView>> {
     let found = require_tenant(&state, &tenant).await?;
-    Ok(Json(TenantView::new(&found, &public_base(&state, &headers))))
+    Ok(Json(TenantView::new(
+        &found,
+        &public_base(&state, &headers),
+    )))
 }
 
 /// Rename a tenant.
@@ -189,7 +192,10 @@ pub async fn update_tenant(
         Some(name) => rename_tenant(state.store(), &tenant, &name).await?,
         None => require_tenant(&state, &tenant).await?,
     };
-    Ok(Json(TenantView::new(&updated, &public_base(&state, &headers))))
+    Ok(Json(TenantView::new(
+        &updated,
+        &public_base(&state, &headers),
+    )))
 }
 
 /// Delete a tenant and all its data; `?confirm=<tenant id>` is required.
@@ -205,13 +211,17 @@ pub async fn delete_tenant(
     Query(query): Query<DeleteTenant>,
 ) -> AdminResult<StatusCode> {
     if query.confirm.as_deref() != Some(tenant.as_str()) {
+        let tenant = printable_id(&tenant);
         return Err(AdminError::bad_request(format!(
             "deleting tenant '{tenant}' removes all its users, groups and tokens and cannot \
              be undone; confirm with ?confirm={tenant}"
         )));
     }
     if !state.store().delete_tenant(&tenant).await? {
-        return Err(AdminError::not_found(format!("no tenant '{tenant}'")));
+        return Err(AdminError::not_found(format!(
+            "no tenant '{}'",
+            printable_id(&tenant)
+        )));
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -165,6 +165,7 @@ pub async fn create_tenant_token(
     Path(tenant): Path<String>,
     AdminJson(body): AdminJson<CreateToken>,
 ) -> AdminResult<(StatusCode, Json<TokenCreated>)> {
+    require_tenant(&state, &tenant).await?;
     let now = OffsetDateTime::now_utc();
     let expires = lifetime("expires_in", body.expires_in.as_deref())?.map(|l| now + l);
     let name = body.name.as_deref().unwrap_or("api");
@@ -191,6 +192,7 @@ pub async fn rotate_tenant_tokens(
     Path(tenant): Path<String>,
     AdminJson(body): AdminJson<RotateTokens>,
 ) -> AdminResult<(StatusCode, Json<TokenRotated>)> {
+    require_tenant(&state, &tenant).await?;
     let now = OffsetDateTime::now_utc();
     let expires = lifetime("expires_in", body.expires_in.as_deref())?.map(|l| now + l);
     let grace = lifetime("grace", body.grace.as_deref())?.unwrap_or(time::Duration::ZERO);

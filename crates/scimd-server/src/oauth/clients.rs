@@ -66,7 +66,9 @@ pub async fn revoke_client(
         Ok(())
     } else {
         Err(ScimError::not_found(format!(
-            "tenant '{tenant_id}' has no OAuth client '{client_id}'"
+            "tenant '{}' has no OAuth client '{}'",
+            crate::tenants::printable_id(tenant_id),
+            crate::tenants::printable_id(client_id)
         ))
         .into())
     }

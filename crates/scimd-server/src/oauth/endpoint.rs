@@ -133,7 +133,10 @@ async fn exchange(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
     if !form {
         return Err(OAuthError::new(
             "invalid_request",
@@ -156,33 +159,28 @@ async fn exchange(
         }
     }
 
-    let basic = match headers.get(header::AUTHORIZATION) {
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(basic_credentials)
-                .ok_or_else(|| OAuthError {
+    let basic =
+        match headers.get(header::AUTHORIZATION) {
+            Some(value) => Some(value.to_str().ok().and_then(basic_credentials).ok_or_else(
+                || OAuthError {
                     basic_used: true,
                     ..OAuthError::new(
                         "invalid_client",
                         "the Authorization header must be HTTP Basic with client id and secret",
                     )
-                })?,
-        ),
-        None => None,
-    };
+                },
+            )?),
+            None => None,
+        };
     let in_body = (params.get("client_id"), params.get("client_secret"));
     let basic_used = basic.is_some();
     // §2.3: a client must not use more than one authentication method per request.
     let (client_id, client_secret) = match (basic, in_body) {
-        (Some(_), (_, Some(_))) => {
-            return Err(OAuthError::new(
-                "invalid_request",
-                "send the client secret either in the Authorization header or in the body, not both",
-            )
-            .into())
-        }
+        (Some(_), (_, Some(_))) => return Err(OAuthError::new(
+            "invalid_request",
+            "send the client secret either in the Authorization header or in the body, not both",
+        )
+        .into()),
         (Some((id, secret)), (body_id, None)) => {
             if body_id.is_some_and(|b| *b != id) {
                 return Err(OAuthError::new(

@@ -18,8 +18,8 @@ pub struct AdminServer {
     pub admin_key: String,
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
-    /// Every response body received, for leak checks.
-    pub bodies: Mutex<Vec<String>>,
+    /// Every error response body received (status >= 400), for leak checks.
+    pub error_bodies: Mutex<Vec<String>>,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -47,7 +47,10 @@ impl Reply {
         let body = self.json();
         assert_eq!(body["status"], status);
         assert_eq!(body["type"], "about:blank");
-        assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+        assert!(
+            body["title"].is_string() && body["detail"].is_string(),
+            "{body}"
+        );
     }
 }
 
@@ -86,7 +89,7 @@ impl AdminServer {
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .expect("client"),
-            bodies: Mutex::new(Vec::new()),
+            error_bodies: Mutex::new(Vec::new()),
             shutdown: Some(tx),
             _dir: dir,
         }
@@ -97,7 +100,9 @@ impl AdminServer {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
-        self.bodies.lock().unwrap().push(text.clone());
+        if !status.is_success() {
+            self.error_bodies.lock().unwrap().push(text.clone());
+        }
         Reply {
             status,
             headers,
