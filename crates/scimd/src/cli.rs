@@ -76,6 +76,12 @@ pub enum Command {
     /// Manage a tenant's bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage admin keys for the /admin/v1 API.
+    #[command(subcommand)]
+    AdminKey(AdminKeyCommand),
+    /// Manage a tenant's OAuth 2.0 clients (client credentials grant).
+    #[command(subcommand)]
+    OauthClient(OAuthClientCommand),
 }
 
 /// `scimd tenant ...`
@@ -110,6 +116,9 @@ pub enum TenantCommand {
     Disable {
         /// Tenant id.
         name: String,
+        /// Print {"id", "provisioning_enabled"} as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete a tenant with all its users, groups and tokens. Cannot be undone.
     Delete {
@@ -118,6 +127,28 @@ pub enum TenantCommand {
         /// The tenant id again, to confirm.
         #[arg(long, value_name = "NAME")]
         confirm: Option<String>,
+        /// Print {"id", "deleted"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant.
+    Get {
+        /// Tenant id.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a tenant's display name.
+    Update {
+        /// Tenant id.
+        name: String,
+        /// The new human-readable name.
+        #[arg(long)]
+        display_name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -142,6 +173,9 @@ pub enum TokenCommand {
     List {
         /// Tenant id.
         tenant: String,
+        /// Also list OAuth access tokens.
+        #[arg(long)]
+        all: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -170,5 +204,70 @@ pub enum TokenCommand {
         tenant: String,
         /// The token's id (the 8 characters after `scimd_`, as in `token list`).
         token_id: String,
+        /// Print {"id", "tenant", "revoked"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `scimd admin-key ...`
+#[derive(Debug, Subcommand)]
+pub enum AdminKeyCommand {
+    /// Create an admin key for the /admin/v1 API (shown once).
+    Create {
+        /// A label, e.g. "provisioning-portal".
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Print {"id", "name", "key"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List admin keys (never their secrets).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an admin key now.
+    Revoke {
+        /// The key's id (the 8 characters after `scimdadm_`).
+        key_id: String,
+        /// Print {"id", "revoked"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `scimd oauth-client ...`
+#[derive(Debug, Subcommand)]
+pub enum OAuthClientCommand {
+    /// Create an OAuth client for a tenant (its secret is shown once).
+    Create {
+        /// Tenant id.
+        tenant: String,
+        /// A label, e.g. "entra-gallery".
+        #[arg(long, default_value = "oauth")]
+        name: String,
+        /// Print {"client_id", "client_secret", "token_endpoint", "scim_url"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's OAuth clients (never their secrets).
+    List {
+        /// Tenant id.
+        tenant: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an OAuth client and every access token it obtained.
+    Revoke {
+        /// Tenant id.
+        tenant: String,
+        /// The client id.
+        client_id: String,
+        /// Print {"client_id", "tenant", "revoked"} as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }

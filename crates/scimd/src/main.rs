@@ -9,6 +9,7 @@
 mod admin;
 mod cli;
 mod config;
+mod credentials;
 mod duration;
 mod error;
 mod logging;
@@ -41,7 +42,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::resolve(&cli.settings)?;
     let default_level = match cli.command {
         Command::Serve => DEFAULT_LOG_LEVEL,
-        Command::Tenant(_) | Command::Token(_) => ADMIN_LOG_LEVEL,
+        Command::Tenant(_) | Command::Token(_) | Command::AdminKey(_) | Command::OauthClient(_) => {
+            ADMIN_LOG_LEVEL
+        }
     };
     logging::init(
         settings.log_format,
@@ -56,6 +59,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Serve => serve::run(&settings).await,
             Command::Tenant(command) => admin::tenant(&settings, command).await,
             Command::Token(command) => admin::token(&settings, command).await,
+            Command::AdminKey(command) => credentials::admin_key(&settings, command).await,
+            Command::OauthClient(command) => credentials::oauth_client(&settings, command).await,
         }
     })
 }
