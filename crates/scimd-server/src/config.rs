@@ -38,7 +38,7 @@ impl Default for Limits {
 }
 
 /// Configuration of the HTTP service (the listener itself is the binary's business).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// The externally visible base URL, e.g. `https://scim.example.com`, used in SCIM
     /// URLs, `Location` and `meta.location`. When `None`, it is derived from the
@@ -48,6 +48,23 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// The provisioning log's buffer and writer.
     pub provisioning_log: ProvisioningLogConfig,
+    /// How long an OAuth access token lives (one hour; shorter in tests).
+    pub oauth_access_token_lifetime: std::time::Duration,
+}
+
+/// The lifetime of OAuth access tokens: one hour, as Microsoft's gallery onboarding
+/// expects of a client credentials grant.
+pub const OAUTH_ACCESS_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            public_url: None,
+            limits: Limits::default(),
+            provisioning_log: ProvisioningLogConfig::default(),
+            oauth_access_token_lifetime: OAUTH_ACCESS_TOKEN_LIFETIME,
+        }
+    }
 }
 
 /// How provisioning-log entries travel from the request path to the database.

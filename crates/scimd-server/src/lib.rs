@@ -7,15 +7,20 @@
 //! - [`tenants`]: tenant and token administration shared by the CLI;
 //! - [`ops`]: health, readiness and Prometheus metrics;
 //! - [`provisioning_log`]: every SCIM request recorded per tenant, buffered;
+//! - [`admin`]: the `/admin/v1` JSON API (admin keys, OpenAPI);
+//! - [`oauth`]: OAuth 2.0 client credentials, `POST /oauth/{tenant}/token`;
 //! - [`error`]: the one place errors become SCIM responses.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod duration;
 pub mod error;
 pub mod lenient_http;
+pub mod oauth;
 pub mod ops;
 pub mod provisioning_log;
 pub mod response;
@@ -38,6 +43,9 @@ const TOKEN_USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(15);
 /// How often tokens expiring soon are looked for (and logged, and counted).
 const TOKEN_EXPIRY_CHECK_INTERVAL: Duration = Duration::from_secs(3600);
 
+/// How often expired OAuth access tokens are deleted.
+const ACCESS_TOKEN_PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// How often histogram samples are folded into buckets (see [`ops::metrics::run_upkeep`]).
 const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -53,6 +61,8 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .merge(ops::routes())
+        .merge(admin::routes())
+        .merge(oauth::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body));
     let routed = ops::instrument(router).with_state(state);
@@ -96,6 +106,19 @@ pub async fn serve(
             }
         })
     };
+    let access_token_pruning = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(ACCESS_TOKEN_PRUNE_INTERVAL);
+            loop {
+                tick.tick().await;
+                let now = time::OffsetDateTime::now_utc();
+                if let Err(e) = state.store().prune_access_tokens(now).await {
+                    tracing::warn!(error = %e, "could not prune expired OAuth access tokens");
+                }
+            }
+        })
+    };
     let metrics_upkeep = tokio::spawn(async {
         let mut tick = tokio::time::interval(METRICS_UPKEEP_INTERVAL);
         loop {
@@ -128,6 +151,7 @@ pub async fn serve(
     metrics_upkeep.abort();
     expiry_check.abort();
     log_retention.abort();
+    access_token_pruning.abort();
     // In-flight requests have finished, so every entry is in the buffer: write them.
     if let Some(writer) = log_writer {
         writer.flush_and_stop().await;

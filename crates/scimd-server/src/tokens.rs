@@ -36,13 +36,21 @@ pub struct IssuedToken {
     pub token: String,
 }
 
-/// Creates a new token for a tenant (not yet stored).
-pub fn issue(
-    tenant_id: &str,
-    name: &str,
-    expires: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> IssuedToken {
+/// A freshly generated credential string `<prefix><id>_<secret>`: a public id to find
+/// the record by, and 256 random bits shown once. Tokens, admin keys and OAuth client
+/// secrets are all made here, so they share one format and one verification.
+#[derive(Debug)]
+pub struct GeneratedSecret {
+    /// The public id: 8 characters of `[a-z0-9]`.
+    pub id: String,
+    /// SHA-256 of the secret part, the only thing stored.
+    pub secret_hash: Vec<u8>,
+    /// The whole string. Never log it.
+    pub full: String,
+}
+
+/// Generates `<prefix><8-char id>_<43-char base64url secret>`.
+pub fn generate(prefix: &str) -> GeneratedSecret {
     let mut rng = rand::thread_rng();
     let id = Alphanumeric
         .sample_string(&mut rng, ID_LEN)
@@ -50,19 +58,52 @@ pub fn issue(
     let mut secret_bytes = [0u8; SECRET_BYTES];
     rng.fill_bytes(&mut secret_bytes);
     let secret = URL_SAFE_NO_PAD.encode(secret_bytes);
-    let token = format!("{TOKEN_PREFIX}{id}_{secret}");
+    GeneratedSecret {
+        full: format!("{prefix}{id}_{secret}"),
+        secret_hash: hash_secret(&secret),
+        id,
+    }
+}
+
+/// Splits `<prefix><id>_<secret>` into (id, secret); `None` when it is not shaped so.
+pub fn split_prefixed<'a>(prefix: &str, presented: &'a str) -> Option<(&'a str, &'a str)> {
+    let rest = presented.strip_prefix(prefix)?;
+    let id = rest.get(..ID_LEN)?;
+    let secret = rest.get(ID_LEN..)?.strip_prefix('_')?;
+    let id_ok = id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !id_ok || secret.is_empty() {
+        return None;
+    }
+    Some((id, secret))
+}
+
+/// Whether a presented secret hashes to the stored hash, compared in constant time.
+pub fn secret_matches(secret: &str, stored_hash: &[u8]) -> bool {
+    hash_secret(secret).as_slice().ct_eq(stored_hash).into()
+}
+
+/// Creates a new token for a tenant (not yet stored).
+pub fn issue(
+    tenant_id: &str,
+    name: &str,
+    expires: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> IssuedToken {
+    let generated = generate(TOKEN_PREFIX);
     IssuedToken {
         record: TokenRecord {
-            id,
+            id: generated.id,
             tenant_id: tenant_id.to_owned(),
             name: name.to_owned(),
-            secret_hash: hash_secret(&secret),
+            secret_hash: generated.secret_hash,
             created: now,
             last_used: None,
             expires,
             revoked: None,
         },
-        token,
+        token: generated.full,
     }
 }
 
@@ -74,16 +115,7 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
 /// Splits a presented token into (public id, secret). `None` when it is not shaped
 /// like a scimd token.
 pub fn split_token(presented: &str) -> Option<(&str, &str)> {
-    let rest = presented.strip_prefix(TOKEN_PREFIX)?;
-    let id = rest.get(..ID_LEN)?;
-    let secret = rest.get(ID_LEN..)?.strip_prefix('_')?;
-    let id_ok = id
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !id_ok || secret.is_empty() {
-        return None;
-    }
-    Some((id, secret))
+    split_prefixed(TOKEN_PREFIX, presented)
 }
 
 /// Why a presented token was refused. The messages say what an admin can fix, and
@@ -118,8 +150,7 @@ pub async fn verify(
     let Some(record) = store.get_token(id).await? else {
         return Ok(Err(TokenRejection::Invalid));
     };
-    let hash = hash_secret(secret);
-    let hash_matches: bool = hash.as_slice().ct_eq(record.secret_hash.as_slice()).into();
+    let hash_matches = secret_matches(secret, &record.secret_hash);
     // The tenant check comes after the hash check and gives the same answer, so a
     // token of tenant A used on tenant B's URL learns nothing about B.
     if !hash_matches || record.tenant_id != tenant_id {
@@ -171,6 +202,53 @@ pub async fn expiring_soon(
         }
     }
     Ok(found)
+}
+
+/// Where a token stands at `now` (shown by `scimd token list` and the admin API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    /// Usable, and not expiring within [`EXPIRY_WARNING`].
+    Active,
+    /// Usable, but expiring within [`EXPIRY_WARNING`].
+    ExpiringSoon,
+    /// Usable until a revocation already scheduled (a rotation's grace period).
+    RevocationScheduled,
+    /// Past its expiry.
+    Expired,
+    /// Revoked.
+    Revoked,
+}
+
+impl TokenStatus {
+    /// The token's status at `now`.
+    pub fn of(token: &TokenRecord, now: OffsetDateTime) -> TokenStatus {
+        match (token.revoked, token.expires) {
+            (Some(at), _) if at <= now => TokenStatus::Revoked,
+            (_, Some(at)) if at <= now => TokenStatus::Expired,
+            (Some(_), _) => TokenStatus::RevocationScheduled,
+            (None, Some(at)) if at - now <= EXPIRY_WARNING => TokenStatus::ExpiringSoon,
+            _ => TokenStatus::Active,
+        }
+    }
+
+    /// Whether a request may use the token at `now`.
+    pub fn is_usable(self) -> bool {
+        matches!(
+            self,
+            TokenStatus::Active | TokenStatus::ExpiringSoon | TokenStatus::RevocationScheduled
+        )
+    }
+
+    /// The machine-readable name, as in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::ExpiringSoon => "expiring_soon",
+            TokenStatus::RevocationScheduled => "revocation_scheduled",
+            TokenStatus::Expired => "expired",
+            TokenStatus::Revoked => "revoked",
+        }
+    }
 }
 
 /// Logs a warning per token expiring soon and sets the gauge

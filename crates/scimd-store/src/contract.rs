@@ -45,6 +45,8 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     provisioning_logs(store).await?;
     log_pruning(store).await?;
     typed_document_values(store).await?;
+    admin_keys(store).await?;
+    oauth_clients(store).await?;
     Ok(())
 }
 
@@ -2227,5 +2229,234 @@ pub async fn typed_document_values(store: &dyn Store) -> CheckResult {
         cursor_user_names(store, t, &by("name.familyName", SortOrder::Ascending)).await?,
         ["b", "a", "d", "c"]
     );
+    Ok(())
+}
+
+// ---- admin keys and OAuth clients ----
+
+/// Admin keys: stored by hash, listed newest first, revoked once (the first time
+/// stays), touched without going back in time.
+pub async fn admin_keys(store: &dyn Store) -> CheckResult {
+    use crate::AdminKeyRecord;
+    let base = OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+    let key = |id: &str, created: OffsetDateTime| AdminKeyRecord {
+        id: id.into(),
+        name: format!("key {id}"),
+        secret_hash: vec![9, 8, id.len() as u8],
+        created,
+        last_used: None,
+        revoked: None,
+    };
+    let first = key("akey1", base);
+    let second = key("akey2", base + Duration::hours(1));
+    store.insert_admin_key(&first).await?;
+    store.insert_admin_key(&second).await?;
+    expect_scim(
+        store.insert_admin_key(&key("akey1", base)).await,
+        409,
+        Some(ScimType::Uniqueness),
+        "duplicate admin key id",
+    )?;
+    assert_eq!(store.get_admin_key("akey1").await?, Some(first.clone()));
+    assert!(store.get_admin_key("nope").await?.is_none());
+    let listed: Vec<String> = store
+        .list_admin_keys()
+        .await?
+        .into_iter()
+        .map(|k| k.id)
+        .filter(|id| id.starts_with("akey"))
+        .collect();
+    assert_eq!(listed, ["akey2", "akey1"]);
+
+    let revoked_at = base + Duration::minutes(5);
+    assert!(store.revoke_admin_key("akey1", revoked_at).await?);
+    assert!(
+        store
+            .revoke_admin_key("akey1", revoked_at + Duration::hours(1))
+            .await?
+    );
+    assert!(!store.revoke_admin_key("nope", revoked_at).await?);
+    let revoked = store.get_admin_key("akey1").await?.ok_or("key missing")?;
+    assert_eq!(revoked.revoked, Some(revoked_at));
+    assert_eq!(
+        store
+            .get_admin_key("akey2")
+            .await?
+            .ok_or("key missing")?
+            .revoked,
+        None
+    );
+
+    let later = base + Duration::hours(3);
+    store.touch_admin_key("akey2", later).await?;
+    store.touch_admin_key("akey2", base).await?;
+    assert_eq!(
+        store
+            .get_admin_key("akey2")
+            .await?
+            .ok_or("key missing")?
+            .last_used,
+        Some(later)
+    );
+    Ok(())
+}
+
+/// OAuth clients per tenant; access tokens are bearer tokens that `list_tokens`
+/// leaves out, that die with their client, and that expired ones are pruned.
+pub async fn oauth_clients(store: &dyn Store) -> CheckResult {
+    use crate::OAuthClientRecord;
+    tenant(store, "oauth-a").await?;
+    tenant(store, "oauth-b").await?;
+    let base = OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+    let client = |tenant: &str, id: &str, created: OffsetDateTime| OAuthClientRecord {
+        tenant_id: tenant.into(),
+        client_id: id.into(),
+        name: format!("client {id}"),
+        secret_hash: vec![7, id.len() as u8],
+        created,
+        revoked: None,
+    };
+    let c1 = client("oauth-a", "client1", base);
+    store.insert_oauth_client(&c1).await?;
+    store
+        .insert_oauth_client(&client("oauth-a", "client2", base + Duration::hours(1)))
+        .await?;
+    // The same client id in another tenant is another client.
+    store
+        .insert_oauth_client(&client("oauth-b", "client1", base))
+        .await?;
+    expect_scim(
+        store
+            .insert_oauth_client(&client("oauth-a", "client1", base))
+            .await,
+        409,
+        Some(ScimType::Uniqueness),
+        "duplicate client id in a tenant",
+    )?;
+    expect_scim(
+        store
+            .insert_oauth_client(&client("oauth-none", "client1", base))
+            .await,
+        404,
+        None,
+        "client of unknown tenant",
+    )?;
+    assert_eq!(
+        store.get_oauth_client("oauth-a", "client1").await?,
+        Some(c1.clone())
+    );
+    assert!(store.get_oauth_client("oauth-a", "nope").await?.is_none());
+    let listed: Vec<String> = store
+        .list_oauth_clients("oauth-a")
+        .await?
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert_eq!(listed, ["client2", "client1"]);
+
+    let access = |id: &str, tenant: &str, created: OffsetDateTime| TokenRecord {
+        id: id.into(),
+        tenant_id: tenant.into(),
+        name: "oauth".into(),
+        secret_hash: vec![5, id.len() as u8],
+        created,
+        last_used: None,
+        expires: Some(created + Duration::hours(1)),
+        revoked: None,
+    };
+    let live = access("oat1", "oauth-a", base + Duration::days(1));
+    let stale = access("oat2", "oauth-a", base);
+    let other = access("oat3", "oauth-a", base + Duration::days(1));
+    store.insert_access_token(&live, "client1").await?;
+    store.insert_access_token(&stale, "client1").await?;
+    store.insert_access_token(&other, "client2").await?;
+    expect_scim(
+        store
+            .insert_access_token(&access("oat4", "oauth-a", base), "nope")
+            .await,
+        404,
+        None,
+        "access token for an unknown client",
+    )?;
+    // Verification finds access tokens like any token.
+    assert_eq!(store.get_token("oat1").await?, Some(live.clone()));
+    assert!(
+        store.list_tokens("oauth-a").await?.is_empty(),
+        "list_tokens must leave out access tokens"
+    );
+    let listed: Vec<(String, String)> = store
+        .list_access_tokens("oauth-a")
+        .await?
+        .into_iter()
+        .map(|a| (a.token.id, a.client_id))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("oat3".to_owned(), "client2".to_owned()),
+            ("oat1".to_owned(), "client1".to_owned()),
+            ("oat2".to_owned(), "client1".to_owned()),
+        ]
+    );
+    assert!(store.list_access_tokens("oauth-b").await?.is_empty());
+
+    // Revoking a client revokes its access tokens, not the other client's, and a
+    // revoked client gets no new ones.
+    let revoked_at = base + Duration::days(1) + Duration::minutes(1);
+    assert!(
+        !store
+            .revoke_oauth_client("oauth-b", "client2", revoked_at)
+            .await?
+    );
+    assert!(
+        store
+            .revoke_oauth_client("oauth-a", "client1", revoked_at)
+            .await?
+    );
+    let revoked_client = store
+        .get_oauth_client("oauth-a", "client1")
+        .await?
+        .ok_or("client missing")?;
+    assert_eq!(revoked_client.revoked, Some(revoked_at));
+    let revoked_token = store.get_token("oat1").await?.ok_or("token missing")?;
+    assert_eq!(revoked_token.revoked, Some(revoked_at));
+    assert_eq!(
+        store
+            .get_token("oat3")
+            .await?
+            .ok_or("token missing")?
+            .revoked,
+        None
+    );
+    assert_eq!(
+        store
+            .get_oauth_client("oauth-b", "client1")
+            .await?
+            .ok_or("client missing")?
+            .revoked,
+        None
+    );
+    expect_scim(
+        store
+            .insert_access_token(&access("oat5", "oauth-a", base), "client1")
+            .await,
+        404,
+        None,
+        "access token for a revoked client",
+    )?;
+
+    // Pruning removes access tokens expired before the cut-off, and nothing else.
+    let pruned = store.prune_access_tokens(base + Duration::hours(2)).await?;
+    assert_eq!(pruned, 1);
+    assert!(store.get_token("oat2").await?.is_none());
+    assert!(store.get_token("oat1").await?.is_some());
+    assert!(store.get_token("oat3").await?.is_some());
+
+    // Deleting the tenant deletes its clients.
+    assert!(store.delete_tenant("oauth-b").await?);
+    assert!(store
+        .get_oauth_client("oauth-b", "client1")
+        .await?
+        .is_none());
     Ok(())
 }

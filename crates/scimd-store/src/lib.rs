@@ -72,7 +72,8 @@ pub trait Store: Send + Sync + 'static {
     /// The token with this public id, whatever its tenant (the caller checks the
     /// tenant, the hash, expiry and revocation).
     async fn get_token(&self, token_id: &str) -> StoreResult<Option<TokenRecord>>;
-    /// A tenant's tokens, newest first, revoked ones included.
+    /// A tenant's tokens, newest first, revoked ones included; OAuth access tokens
+    /// are not among them (see [`Store::list_access_tokens`]).
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>>;
     /// Sets `revoked` on a tenant's token (at `at`, which may be in the future for a
     /// grace period). Returns whether the token exists in that tenant.
@@ -162,4 +163,48 @@ pub trait Store: Send + Sync + 'static {
         older_than: time::OffsetDateTime,
         keep_newest: u64,
     ) -> StoreResult<u64>;
+    // ---- admin keys and OAuth clients ----------------------------------------
+
+    /// Stores a new admin key (only its hash). An existing id is `uniqueness` (409).
+    async fn insert_admin_key(&self, key: &AdminKeyRecord) -> StoreResult<()>;
+    /// The admin key with this public id (the caller checks hash and revocation).
+    async fn get_admin_key(&self, key_id: &str) -> StoreResult<Option<AdminKeyRecord>>;
+    /// Every admin key, newest first, revoked ones included.
+    async fn list_admin_keys(&self) -> StoreResult<Vec<AdminKeyRecord>>;
+    /// Sets `revoked` on an admin key unless it is already revoked. Returns whether
+    /// the key exists.
+    async fn revoke_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<bool>;
+    /// Records that an admin key was used at `at` (an older time never overwrites a
+    /// newer one).
+    async fn touch_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<()>;
+
+    /// Stores a new OAuth client (only its secret's hash). Unknown tenant: 404; an
+    /// existing client id in the tenant: 409.
+    async fn insert_oauth_client(&self, client: &OAuthClientRecord) -> StoreResult<()>;
+    /// A tenant's OAuth client.
+    async fn get_oauth_client(
+        &self,
+        tenant: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<OAuthClientRecord>>;
+    /// A tenant's OAuth clients, newest first, revoked ones included.
+    async fn list_oauth_clients(&self, tenant: &str) -> StoreResult<Vec<OAuthClientRecord>>;
+    /// Revokes a tenant's OAuth client and, in the same transaction, every access
+    /// token issued to it that is not revoked already. Returns whether the client
+    /// exists in that tenant.
+    async fn revoke_oauth_client(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Stores an access token issued to a client of the token's tenant. Unknown or
+    /// revoked client: 404 (so a client revoked while its secret was being checked
+    /// gets no token).
+    async fn insert_access_token(&self, token: &TokenRecord, client_id: &str) -> StoreResult<()>;
+    /// A tenant's OAuth access tokens, newest first, expired and revoked included.
+    async fn list_access_tokens(&self, tenant: &str) -> StoreResult<Vec<AccessTokenRecord>>;
+    /// Deletes OAuth access tokens that expired before `before`, in every tenant.
+    /// Returns how many were deleted.
+    async fn prune_access_tokens(&self, before: time::OffsetDateTime) -> StoreResult<u64>;
 }

@@ -189,3 +189,5 @@ pub struct PoolStatus {
 
 mod logs;
 pub use logs::*;
+mod credentials;
+pub use credentials::{AccessTokenRecord, AdminKeyRecord, OAuthClientRecord};

@@ -11,6 +11,7 @@
 //! reconnects by itself once the database is back (`test_before_acquire` discards
 //! connections the server closed).
 
+mod credentials;
 mod failure;
 mod logs;
 mod members;
@@ -401,5 +402,79 @@ impl Store for PgStore {
             keep_newest
         )
         .await)
+    }
+
+    // ---- admin keys and OAuth clients ----
+
+    async fn insert_admin_key(&self, key: &crate::AdminKeyRecord) -> StoreResult<()> {
+        transaction!(self, |conn| credentials::insert_admin_key(conn, key).await)
+    }
+
+    async fn get_admin_key(&self, key_id: &str) -> StoreResult<Option<crate::AdminKeyRecord>> {
+        read!(self, |conn| credentials::get_admin_key(conn, key_id).await)
+    }
+
+    async fn list_admin_keys(&self) -> StoreResult<Vec<crate::AdminKeyRecord>> {
+        read!(self, |conn| credentials::list_admin_keys(conn).await)
+    }
+
+    async fn revoke_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<bool> {
+        transaction!(self, |conn| credentials::revoke_admin_key(conn, key_id, at)
+            .await)
+    }
+
+    async fn touch_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<()> {
+        transaction!(self, |conn| credentials::touch_admin_key(conn, key_id, at)
+            .await)
+    }
+
+    async fn insert_oauth_client(&self, client: &crate::OAuthClientRecord) -> StoreResult<()> {
+        transaction!(self, |conn| credentials::insert_oauth_client(conn, client)
+            .await)
+    }
+
+    async fn get_oauth_client(
+        &self,
+        tenant: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<crate::OAuthClientRecord>> {
+        read!(self, |conn| credentials::get_oauth_client(
+            conn, tenant, client_id
+        )
+        .await)
+    }
+
+    async fn list_oauth_clients(&self, tenant: &str) -> StoreResult<Vec<crate::OAuthClientRecord>> {
+        read!(self, |conn| credentials::list_oauth_clients(conn, tenant)
+            .await)
+    }
+
+    async fn revoke_oauth_client(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        transaction!(self, |conn| credentials::revoke_oauth_client(
+            conn, tenant, client_id, at
+        )
+        .await)
+    }
+
+    async fn insert_access_token(&self, token: &TokenRecord, client_id: &str) -> StoreResult<()> {
+        transaction!(self, |conn| credentials::insert_access_token(
+            conn, token, client_id
+        )
+        .await)
+    }
+
+    async fn list_access_tokens(&self, tenant: &str) -> StoreResult<Vec<crate::AccessTokenRecord>> {
+        read!(self, |conn| credentials::list_access_tokens(conn, tenant)
+            .await)
+    }
+
+    async fn prune_access_tokens(&self, before: time::OffsetDateTime) -> StoreResult<u64> {
+        transaction!(self, |conn| credentials::prune_access_tokens(conn, before)
+            .await)
     }
 }

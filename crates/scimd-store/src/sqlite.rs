@@ -9,6 +9,7 @@
 //! Connections run with `synchronous=NORMAL` (durable at checkpoints, safe against
 //! corruption in WAL mode), foreign keys on and a busy timeout.
 
+mod credentials;
 mod logs;
 mod members;
 mod migrate;
@@ -17,8 +18,9 @@ mod tenants;
 
 use crate::sql::{Bind, SqliteDialect};
 use crate::{
-    Fetch, ListPage, ListQuery, NewResource, NewTenant, Store, StoreError, StoreResult,
-    StoredResource, Tenant, TenantUpdate, TokenRecord, UpdateFn,
+    AccessTokenRecord, AdminKeyRecord, Fetch, ListPage, ListQuery, NewResource, NewTenant,
+    OAuthClientRecord, Store, StoreError, StoreResult, StoredResource, Tenant, TenantUpdate,
+    TokenRecord, UpdateFn,
 };
 use async_trait::async_trait;
 use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
@@ -188,6 +190,8 @@ pub(crate) fn write_error(err: sqlx::Error) -> StoreError {
                 ("display_name_norm", "displayName"),
                 ("tenants.id", "tenant id"),
                 ("tokens.id", "token id"),
+                ("admin_keys.id", "admin key id"),
+                ("oauth_clients.client_id", "OAuth client id"),
             ]
             .iter()
             .find(|(column, _)| message.contains(column))
@@ -396,5 +400,90 @@ impl Store for SqliteStore {
         let deleted = logs::prune(&mut tx, tenant, older_than, keep_newest).await?;
         tx.commit().await?;
         Ok(deleted)
+    }
+
+    // ---- admin keys and OAuth clients ----
+
+    async fn insert_admin_key(&self, key: &AdminKeyRecord) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        credentials::insert_admin_key(&mut tx, key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_admin_key(&self, key_id: &str) -> StoreResult<Option<AdminKeyRecord>> {
+        let mut conn = self.readers.acquire().await?;
+        credentials::get_admin_key(&mut conn, key_id).await
+    }
+
+    async fn list_admin_keys(&self) -> StoreResult<Vec<AdminKeyRecord>> {
+        let mut conn = self.readers.acquire().await?;
+        credentials::list_admin_keys(&mut conn).await
+    }
+
+    async fn revoke_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let found = credentials::revoke_admin_key(&mut tx, key_id, at).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    async fn touch_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        credentials::touch_admin_key(&mut tx, key_id, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_oauth_client(&self, client: &OAuthClientRecord) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        credentials::insert_oauth_client(&mut tx, client).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_oauth_client(
+        &self,
+        tenant: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<OAuthClientRecord>> {
+        let mut conn = self.readers.acquire().await?;
+        credentials::get_oauth_client(&mut conn, tenant, client_id).await
+    }
+
+    async fn list_oauth_clients(&self, tenant: &str) -> StoreResult<Vec<OAuthClientRecord>> {
+        let mut conn = self.readers.acquire().await?;
+        credentials::list_oauth_clients(&mut conn, tenant).await
+    }
+
+    async fn revoke_oauth_client(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let found = credentials::revoke_oauth_client(&mut tx, tenant, client_id, at).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    async fn insert_access_token(&self, token: &TokenRecord, client_id: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        credentials::insert_access_token(&mut tx, token, client_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_access_tokens(&self, tenant: &str) -> StoreResult<Vec<AccessTokenRecord>> {
+        let mut conn = self.readers.acquire().await?;
+        credentials::list_access_tokens(&mut conn, tenant).await
+    }
+
+    async fn prune_access_tokens(&self, before: time::OffsetDateTime) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let pruned = credentials::prune_access_tokens(&mut tx, before).await?;
+        tx.commit().await?;
+        Ok(pruned)
     }
 }

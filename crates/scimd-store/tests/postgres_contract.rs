@@ -55,6 +55,8 @@ contract_tests!(
     log_settings,
     provisioning_logs,
     log_pruning,
+    admin_keys,
+    oauth_clients,
 );
 
 #[tokio::test]

@@ -8,12 +8,14 @@ use crate::output::{human_time, print_credentials, print_table, rfc3339};
 use crate::store::{self, Create};
 use scimd_server::tenants::{
     create_tenant_with_token, create_token, disable_provisioning, enable_provisioning,
-    scim_base_url,
+    revoke_token, rotate_tokens, scim_base_url, Revocation,
 };
-use scimd_store::{Store, TokenRecord};
+use scimd_store::{Store, Tenant, TokenRecord};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+/// Where a token stands (shared with the admin API).
+pub use scimd_server::tokens::TokenStatus;
 /// Tokens expiring within this window are flagged (the server warns on the same one).
 pub use scimd_server::tokens::EXPIRY_WARNING;
 
@@ -56,41 +58,17 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             }
             Ok(())
         }
-        TenantCommand::Disable { name } => {
+        TenantCommand::Disable { name, json } => {
             let store = store::open(settings, Create::Never).await?;
             require_tenant(store.as_ref(), &name).await?;
             disable_provisioning(store.as_ref(), &name).await?;
+            if json {
+                println!("{}", json!({"id": name, "provisioning_enabled": false}));
+                return Ok(());
+            }
             println!(
                 "Provisioning disabled for tenant '{name}': SCIM requests now get 403. \
                  Users, groups and tokens are kept; enable it again with: scimd tenant enable {name}"
-            );
-            Ok(())
-        }
-        TenantCommand::Update {
-            name,
-            log_bodies,
-            log_retention,
-            log_max_entries,
-        } => {
-            let store = store::open(settings, Create::Never).await?;
-            require_tenant(store.as_ref(), &name).await?;
-            let update = scimd_store::TenantUpdate {
-                log_bodies: log_bodies.map(|value| value == crate::cli::OnOff::On),
-                log_retention_days: log_retention,
-                log_max_entries,
-                ..Default::default()
-            };
-            let tenant = store.update_tenant(&name, &update).await?;
-            println!(
-                "Tenant '{}': provisioning log bodies {}, kept {} days, at most {} entries.",
-                tenant.id,
-                if tenant.log.bodies {
-                    "on (redacted)"
-                } else {
-                    "off"
-                },
-                tenant.log.retention_days,
-                tenant.log.max_entries
             );
             Ok(())
         }
@@ -100,7 +78,11 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             token,
             json,
         } => crate::check::run(settings, &name, url, token, json).await,
-        TenantCommand::Delete { name, confirm } => {
+        TenantCommand::Delete {
+            name,
+            confirm,
+            json,
+        } => {
             if confirm.as_deref() != Some(name.as_str()) {
                 return Err(CliError::NotConfirmed(format!(
                     "deleting tenant '{name}' removes all its users, groups and tokens and \
@@ -113,7 +95,41 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
                     "no tenant '{name}' (see: scimd tenant list)"
                 )));
             }
-            println!("Deleted tenant '{name}' and all its data.");
+            if json {
+                println!("{}", json!({"id": name, "deleted": true}));
+            } else {
+                println!("Deleted tenant '{name}' and all its data.");
+            }
+            Ok(())
+        }
+        TenantCommand::Get { name, json } => {
+            let store = store::open(settings, Create::Never).await?;
+            let tenant = store.get_tenant(&name).await?.ok_or_else(|| {
+                CliError::NotFound(format!("no tenant '{name}' (see: scimd tenant list)"))
+            })?;
+            print_tenant(settings, &tenant, json);
+            Ok(())
+        }
+        TenantCommand::Update {
+            name,
+            display_name,
+            log_bodies,
+            log_retention,
+            log_max_entries,
+            json,
+        } => {
+            let store = store::open(settings, Create::Never).await?;
+            require_tenant(store.as_ref(), &name).await?;
+            let update = scimd_store::TenantUpdate {
+                display_name,
+                log_bodies: log_bodies.map(|value| value == crate::cli::OnOff::On),
+                log_retention_days: log_retention,
+                log_max_entries,
+                ..Default::default()
+            };
+            let tenant =
+                scimd_server::tenants::update_tenant(store.as_ref(), &name, &update).await?;
+            print_tenant(settings, &tenant, json);
             Ok(())
         }
         TenantCommand::List { json } => {
@@ -194,13 +210,25 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> Result<(), Cli
             }
             Ok(())
         }
-        TokenCommand::List { tenant, json } => {
+        TokenCommand::List { tenant, all, json } => {
             require_tenant(store.as_ref(), &tenant).await?;
-            let tokens = store.list_tokens(&tenant).await?;
+            let mut tokens = store.list_tokens(&tenant).await?;
+            // OAuth access tokens come and go hourly; they are listed only on request.
+            let access = if all {
+                store.list_access_tokens(&tenant).await?
+            } else {
+                Vec::new()
+            };
             if json {
-                let out: Vec<Value> = tokens.iter().map(|t| token_json(t, now)).collect();
+                let mut out: Vec<Value> = tokens.iter().map(|t| token_json(t, now)).collect();
+                for a in &access {
+                    let mut entry = token_json(&a.token, now);
+                    entry["oauth_client_id"] = Value::from(a.client_id.clone());
+                    out.push(entry);
+                }
                 println!("{}", Value::Array(out));
             } else {
+                tokens.extend(access.into_iter().map(|a| a.token));
                 print_token_table(&tenant, &tokens, now);
             }
             Ok(())
@@ -213,26 +241,18 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> Result<(), Cli
             json,
         } => {
             let expires = expires_in.map(|lifetime| now + lifetime);
-            let revoke_at = now + grace.unwrap_or(time::Duration::ZERO);
-            // The old tokens are read before the new one exists, so it is never among them.
             require_tenant(store.as_ref(), &tenant).await?;
-            let old = store.list_tokens(&tenant).await?;
-            let issued = create_token(store.as_ref(), &tenant, &name, expires).await?;
-            let mut revokes = Vec::new();
-            for token in &old {
-                // Usable tokens only; a revocation already due sooner is kept.
-                let usable = matches!(
-                    TokenStatus::of(token, now),
-                    TokenStatus::Active
-                        | TokenStatus::ExpiringSoon
-                        | TokenStatus::RevocationScheduled
-                );
-                if !usable || token.revoked.is_some_and(|at| at <= revoke_at) {
-                    continue;
-                }
-                store.revoke_token(&tenant, &token.id, revoke_at).await?;
-                revokes.push(token.id.clone());
-            }
+            let rotation = rotate_tokens(
+                store.as_ref(),
+                &tenant,
+                &name,
+                expires,
+                grace.unwrap_or(time::Duration::ZERO),
+                now,
+            )
+            .await?;
+            let (issued, revoke_at, revokes) =
+                (rotation.issued, rotation.revoke_at, rotation.revoked);
             if json {
                 let out = json!({
                     "id": issued.record.id,
@@ -264,31 +284,98 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> Result<(), Cli
             }
             Ok(())
         }
-        TokenCommand::Revoke { tenant, token_id } => {
+        TokenCommand::Revoke {
+            tenant,
+            token_id,
+            json,
+        } => {
             require_tenant(store.as_ref(), &tenant).await?;
-            let tokens = store.list_tokens(&tenant).await?;
-            let existing = tokens.iter().find(|t| t.id == token_id).ok_or_else(|| {
-                CliError::NotFound(format!(
+            let hidden = store
+                .get_token(&token_id)
+                .await?
+                .is_none_or(|t| t.tenant_id != tenant);
+            if hidden {
+                return Err(CliError::NotFound(format!(
                     "tenant '{tenant}' has no token '{token_id}' (see: scimd token list {tenant})"
-                ))
-            })?;
-            if let Some(at) = existing.revoked.filter(|at| *at <= now) {
+                )));
+            }
+            let outcome = revoke_token(store.as_ref(), &tenant, &token_id, now).await?;
+            if json {
+                let at = match outcome {
+                    Revocation::Revoked => now,
+                    Revocation::AlreadyRevoked(at) => at,
+                };
                 println!(
-                    "Token '{token_id}' of tenant '{tenant}' was already revoked at {}.",
-                    human_time(at)
+                    "{}",
+                    json!({"id": token_id, "tenant": tenant, "revoked": rfc3339(at)})
                 );
                 return Ok(());
             }
-            if !store.revoke_token(&tenant, &token_id, now).await? {
-                return Err(CliError::NotFound(format!(
-                    "tenant '{tenant}' has no token '{token_id}'"
-                )));
+            match outcome {
+                Revocation::AlreadyRevoked(at) => println!(
+                    "Token '{token_id}' of tenant '{tenant}' was already revoked at {}.",
+                    human_time(at)
+                ),
+                Revocation::Revoked => println!(
+                    "Revoked token '{token_id}' of tenant '{tenant}'. Requests using it are refused from now on."
+                ),
             }
-            println!(
-                "Revoked token '{token_id}' of tenant '{tenant}'. Requests using it are refused from now on."
-            );
             Ok(())
         }
+    }
+}
+
+fn print_tenant(settings: &Settings, tenant: &Tenant, json: bool) {
+    let scim_url = scim_base_url(&settings.base_url(None), &tenant.id);
+    if json {
+        let out = json!({
+            "id": tenant.id,
+            "display_name": tenant.display_name,
+            "provisioning_enabled": tenant.provisioning_enabled,
+            "created": rfc3339(tenant.created),
+            "updated": rfc3339(tenant.updated),
+            "scim_url": scim_url,
+            "log": {
+                "bodies": tenant.log.bodies,
+                "retention_days": tenant.log.retention_days,
+                "max_entries": tenant.log.max_entries,
+            },
+        });
+        println!("{out}");
+    } else {
+        print_table(
+            &[
+                "ID",
+                "NAME",
+                "PROVISIONING",
+                "CREATED",
+                "UPDATED",
+                "SCIM URL",
+            ],
+            &[vec![
+                tenant.id.clone(),
+                tenant.display_name.clone(),
+                if tenant.provisioning_enabled {
+                    "on"
+                } else {
+                    "off"
+                }
+                .to_owned(),
+                human_time(tenant.created),
+                human_time(tenant.updated),
+                scim_url,
+            ]],
+        );
+        println!(
+            "Provisioning log: bodies {}, kept {} days, at most {} entries.",
+            if tenant.log.bodies {
+                "on (redacted)"
+            } else {
+                "off"
+            },
+            tenant.log.retention_days,
+            tenant.log.max_entries
+        );
     }
 }
 
@@ -298,45 +385,6 @@ async fn require_tenant(store: &dyn Store, tenant: &str) -> Result<(), CliError>
         None => Err(CliError::NotFound(format!(
             "no tenant '{tenant}' (see: scimd tenant list)"
         ))),
-    }
-}
-
-/// Where a token stands at `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenStatus {
-    /// Usable, and not expiring within [`EXPIRY_WARNING`].
-    Active,
-    /// Usable, but expiring within [`EXPIRY_WARNING`].
-    ExpiringSoon,
-    /// Usable until a revocation already scheduled (a rotation's grace period).
-    RevocationScheduled,
-    /// Past its expiry.
-    Expired,
-    /// Revoked.
-    Revoked,
-}
-
-impl TokenStatus {
-    /// The token's status at `now`.
-    pub fn of(token: &TokenRecord, now: OffsetDateTime) -> TokenStatus {
-        match (token.revoked, token.expires) {
-            (Some(at), _) if at <= now => TokenStatus::Revoked,
-            (_, Some(at)) if at <= now => TokenStatus::Expired,
-            (Some(_), _) => TokenStatus::RevocationScheduled,
-            (None, Some(at)) if at - now <= EXPIRY_WARNING => TokenStatus::ExpiringSoon,
-            _ => TokenStatus::Active,
-        }
-    }
-
-    /// The machine-readable name, as in `--json` output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenStatus::Active => "active",
-            TokenStatus::ExpiringSoon => "expiring_soon",
-            TokenStatus::RevocationScheduled => "revocation_scheduled",
-            TokenStatus::Expired => "expired",
-            TokenStatus::Revoked => "revoked",
-        }
     }
 }
 

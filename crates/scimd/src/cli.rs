@@ -78,6 +78,12 @@ pub enum Command {
     Token(TokenCommand),
     /// Show a tenant's provisioning log (every SCIM request), newest first.
     Logs(LogsArgs),
+    /// Manage admin keys for the /admin/v1 API.
+    #[command(subcommand)]
+    AdminKey(AdminKeyCommand),
+    /// Manage a tenant's OAuth 2.0 clients (client credentials grant).
+    #[command(subcommand)]
+    OauthClient(OAuthClientCommand),
 }
 
 /// `scimd logs TENANT ...`
@@ -170,11 +176,17 @@ pub enum TenantCommand {
     Disable {
         /// Tenant id.
         name: String,
+        /// Print {"id", "provisioning_enabled"} as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Change a tenant's settings; only the options given change.
     Update {
         /// Tenant id.
         name: String,
+        /// The new human-readable name.
+        #[arg(long)]
+        display_name: Option<String>,
         /// Record (redacted) request and response bodies in the provisioning log.
         #[arg(long, value_enum, value_name = "on|off")]
         log_bodies: Option<OnOff>,
@@ -184,6 +196,9 @@ pub enum TenantCommand {
         /// Keep at most this many provisioning log entries (the newest).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         log_max_entries: Option<u64>,
+        /// Print the tenant as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Test the connection the way Entra's "Test Connection" does, and explain failures.
     Check {
@@ -213,6 +228,17 @@ pub enum TenantCommand {
         /// The tenant id again, to confirm.
         #[arg(long, value_name = "NAME")]
         confirm: Option<String>,
+        /// Print {"id", "deleted"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant.
+    Get {
+        /// Tenant id.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -237,6 +263,9 @@ pub enum TokenCommand {
     List {
         /// Tenant id.
         tenant: String,
+        /// Also list OAuth access tokens.
+        #[arg(long)]
+        all: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -265,5 +294,70 @@ pub enum TokenCommand {
         tenant: String,
         /// The token's id (the 8 characters after `scimd_`, as in `token list`).
         token_id: String,
+        /// Print {"id", "tenant", "revoked"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `scimd admin-key ...`
+#[derive(Debug, Subcommand)]
+pub enum AdminKeyCommand {
+    /// Create an admin key for the /admin/v1 API (shown once).
+    Create {
+        /// A label, e.g. "provisioning-portal".
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Print {"id", "name", "key"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List admin keys (never their secrets).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an admin key now.
+    Revoke {
+        /// The key's id (the 8 characters after `scimdadm_`).
+        key_id: String,
+        /// Print {"id", "revoked"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `scimd oauth-client ...`
+#[derive(Debug, Subcommand)]
+pub enum OAuthClientCommand {
+    /// Create an OAuth client for a tenant (its secret is shown once).
+    Create {
+        /// Tenant id.
+        tenant: String,
+        /// A label, e.g. "entra-gallery".
+        #[arg(long, default_value = "oauth")]
+        name: String,
+        /// Print {"client_id", "client_secret", "token_endpoint", "scim_url"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's OAuth clients (never their secrets).
+    List {
+        /// Tenant id.
+        tenant: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an OAuth client and every access token it obtained.
+    Revoke {
+        /// Tenant id.
+        tenant: String,
+        /// The client id.
+        client_id: String,
+        /// Print {"client_id", "tenant", "revoked"} as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }

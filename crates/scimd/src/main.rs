@@ -10,6 +10,7 @@ mod admin;
 mod check;
 mod cli;
 mod config;
+mod credentials;
 mod duration;
 mod error;
 mod logging;
@@ -43,7 +44,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::resolve(&cli.settings)?;
     let default_level = match cli.command {
         Command::Serve => DEFAULT_LOG_LEVEL,
-        Command::Tenant(_) | Command::Token(_) | Command::Logs(_) => ADMIN_LOG_LEVEL,
+        Command::Tenant(_)
+        | Command::Token(_)
+        | Command::Logs(_)
+        | Command::AdminKey(_)
+        | Command::OauthClient(_) => ADMIN_LOG_LEVEL,
     };
     logging::init(
         settings.log_format,
@@ -59,6 +64,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Tenant(command) => admin::tenant(&settings, command).await,
             Command::Token(command) => admin::token(&settings, command).await,
             Command::Logs(args) => logs::run(&settings, args).await,
+            Command::AdminKey(command) => credentials::admin_key(&settings, command).await,
+            Command::OauthClient(command) => credentials::oauth_client(&settings, command).await,
         }
     })
 }

@@ -53,11 +53,13 @@ fn is_transient(err: &sqlx::Error) -> bool {
     }
 }
 
-/// A statement timeout (57014) or resource exhaustion (class 53): the database is
-/// overloaded. Not retried (that would add load), but still "try again later".
+/// A statement timeout (57014), resource exhaustion (class 53) or a database that
+/// does not accept connections right now (55000, `ALLOW_CONNECTIONS false` during
+/// maintenance): the database is overloaded or unavailable. Not retried (that would
+/// add load), but still "try again later".
 fn is_overload(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db)
-        if db.code().is_some_and(|code| code == "57014" || code.starts_with("53")))
+        if db.code().is_some_and(|code| code == "57014" || code.starts_with("53") || code == "55000"))
 }
 
 impl PgFailure {

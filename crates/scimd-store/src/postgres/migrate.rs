@@ -21,6 +21,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0001_initial.sql"),
     ),
     (
+        2,
+        "credentials",
+        include_str!("../../migrations/postgres/0002_credentials.sql"),
+    ),
+    (
         3,
         "provisioning_logs",
         include_str!("../../migrations/postgres/0003_provisioning_logs.sql"),

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, updated, \
      log_bodies, log_retention_days, log_max_entries";
-const TOKEN_COLUMNS: &str =
+pub(super) const TOKEN_COLUMNS: &str =
     "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
 
 fn tenant_from_row(row: &PgRow) -> PgResult<Tenant> {
@@ -29,7 +29,7 @@ fn tenant_from_row(row: &PgRow) -> PgResult<Tenant> {
     })
 }
 
-fn token_from_row(row: &PgRow) -> PgResult<TokenRecord> {
+pub(super) fn token_from_row(row: &PgRow) -> PgResult<TokenRecord> {
     Ok(TokenRecord {
         id: row.try_get("id")?,
         tenant_id: row.try_get("tenant_id")?,
@@ -186,7 +186,8 @@ pub(super) async fn list_tokens(
     tenant: &str,
 ) -> PgResult<Vec<TokenRecord>> {
     let rows = sqlx::query(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE tenant_id = $1 ORDER BY created DESC, id DESC"
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE tenant_id = $1 AND oauth_client_id IS NULL \
+         ORDER BY created DESC, id DESC"
     ))
     .bind(tenant)
     .fetch_all(&mut *conn)

@@ -14,6 +14,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0001_initial.sql"),
     ),
     (
+        2,
+        "credentials",
+        include_str!("../../migrations/sqlite/0002_credentials.sql"),
+    ),
+    (
         3,
         "provisioning_logs",
         include_str!("../../migrations/sqlite/0003_provisioning_logs.sql"),
