@@ -19,6 +19,7 @@ mod fold;
 mod model;
 mod timestamp;
 
+pub mod connect;
 pub mod contract;
 pub mod sql;
 pub mod sqlite;

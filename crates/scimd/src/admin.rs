@@ -5,7 +5,7 @@ use crate::cli::{TenantCommand, TokenCommand};
 use crate::config::Settings;
 use crate::error::CliError;
 use crate::output::{human_time, print_credentials, print_table, rfc3339};
-use crate::store::{self, Create};
+use crate::store::{self, Create, Migrations};
 use scimd_server::tenants::{
     create_tenant_with_token, create_token, disable_provisioning, enable_provisioning,
     scim_base_url,
@@ -25,7 +25,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             display_name,
             json,
         } => {
-            let store = store::open(settings, Create::IfMissing).await?;
+            let store = store::open(settings, Create::IfMissing, Migrations::Apply).await?;
             let display_name = display_name.unwrap_or_else(|| name.clone());
             let (tenant, issued) =
                 create_tenant_with_token(store.as_ref(), &name, &display_name).await?;
@@ -43,7 +43,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             Ok(())
         }
         TenantCommand::Enable { name, json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             require_tenant(store.as_ref(), &name).await?;
             let (tenant, issued) = enable_provisioning(store.as_ref(), &name).await?;
             let scim_url = scim_base_url(&settings.base_url(None), &tenant.id);
@@ -57,7 +57,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             Ok(())
         }
         TenantCommand::Disable { name } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             require_tenant(store.as_ref(), &name).await?;
             disable_provisioning(store.as_ref(), &name).await?;
             println!(
@@ -73,7 +73,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
                      cannot be undone; confirm with: scimd tenant delete {name} --confirm {name}"
                 )));
             }
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             if !store.delete_tenant(&name).await? {
                 return Err(CliError::NotFound(format!(
                     "no tenant '{name}' (see: scimd tenant list)"
@@ -83,7 +83,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             Ok(())
         }
         TenantCommand::List { json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             let tenants = store.list_tenants().await?;
             let base = settings.base_url(None);
             if json {
@@ -127,7 +127,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
 
 /// Runs a `token` command.
 pub async fn token(settings: &Settings, command: TokenCommand) -> Result<(), CliError> {
-    let store = store::open(settings, Create::Never).await?;
+    let store = store::open(settings, Create::Never, Migrations::Apply).await?;
     let now = OffsetDateTime::now_utc();
     match command {
         TokenCommand::Create {
@@ -443,4 +443,25 @@ mod tests {
         );
         assert_eq!(out["last_used"], Value::Null);
     }
+}
+
+/// Runs `migrate`: applies pending migrations and says which.
+pub async fn migrate(settings: &Settings, json: bool) -> Result<(), CliError> {
+    let applied = store::migrate(settings).await?;
+    if json {
+        println!("{}", json!({"applied": applied}));
+    } else if applied.is_empty() {
+        println!(
+            "The database schema is up to date ({}).",
+            settings.database_display()
+        );
+    } else {
+        let versions: Vec<String> = applied.iter().map(i64::to_string).collect();
+        println!(
+            "Applied migrations {} to {}.",
+            versions.join(", "),
+            settings.database_display()
+        );
+    }
+    Ok(())
 }
