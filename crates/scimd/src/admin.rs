@@ -444,24 +444,3 @@ mod tests {
         assert_eq!(out["last_used"], Value::Null);
     }
 }
-
-/// Runs `migrate`: applies pending migrations and says which.
-pub async fn migrate(settings: &Settings, json: bool) -> Result<(), CliError> {
-    let applied = store::migrate(settings).await?;
-    if json {
-        println!("{}", json!({"applied": applied}));
-    } else if applied.is_empty() {
-        println!(
-            "The database schema is up to date ({}).",
-            settings.database_display()
-        );
-    } else {
-        let versions: Vec<String> = applied.iter().map(i64::to_string).collect();
-        println!(
-            "Applied migrations {} to {}.",
-            versions.join(", "),
-            settings.database_display()
-        );
-    }
-    Ok(())
-}

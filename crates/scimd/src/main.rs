@@ -12,6 +12,7 @@ mod config;
 mod duration;
 mod error;
 mod logging;
+mod migrate;
 mod output;
 mod serve;
 mod store;
@@ -54,7 +55,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(&settings, &args).await,
-            Command::Migrate { json } => admin::migrate(&settings, json).await,
+            Command::Migrate { json } => migrate::run(&settings, json).await,
             Command::Tenant(command) => admin::tenant(&settings, command).await,
             Command::Token(command) => admin::token(&settings, command).await,
         }
