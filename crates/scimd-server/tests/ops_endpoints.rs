@@ -8,8 +8,6 @@ use ops_support::{samples, serve_router, OpsServer};
 use scimd_server::config::ServerConfig;
 use scimd_server::ops;
 use scimd_server::state::AppState;
-use scimd_store::sqlite::SqliteStore;
-use std::sync::Arc;
 
 const REQUESTS_TOTAL: &str = "scimd_http_requests_total";
 
@@ -171,11 +169,8 @@ async fn request_ids_are_generated_or_kept_when_sane() {
 
 #[tokio::test]
 async fn a_panicking_handler_gives_a_scim_500_and_is_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("scimd.db"))
-        .await
-        .unwrap();
-    let state = AppState::new(Arc::new(store), ServerConfig::default());
+    let database = ops_support::database::TestDatabase::fresh().await;
+    let state = AppState::new(database.connect().await, ServerConfig::default());
     let router: Router<AppState> = Router::new().route(
         "/boom/{id}",
         get(|| async {
