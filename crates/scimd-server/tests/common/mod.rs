@@ -138,6 +138,11 @@ pub struct Response {
 }
 
 impl Response {
+    /// Reads a response whole.
+    pub async fn read(resp: reqwest::Response) -> Response {
+        Self::from(resp).await
+    }
+
     async fn from(resp: reqwest::Response) -> Response {
         let status = resp.status();
         let headers = resp.headers().clone();
