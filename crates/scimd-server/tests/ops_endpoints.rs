@@ -4,6 +4,7 @@ mod ops_support;
 
 use axum::routing::get;
 use axum::Router;
+use ops_support::database::Backend;
 use ops_support::{samples, serve_router, OpsServer};
 use scimd_server::config::ServerConfig;
 use scimd_server::ops;
@@ -95,18 +96,35 @@ async fn metrics_count_requests_by_route_template_never_by_tenant_or_path() {
             .any(|l| l.contains(r#"route="unmatched""#) && l.contains(r#"status="404""#)),
         "{text}"
     );
-    // The database pools are reported: the one writer connection, and the readers.
+    // The database pools are reported, each with its size.
     let pool_line = |pool: &str, metric: &str| {
         text.lines()
             .find(|l| l.starts_with(metric) && l.contains(&format!(r#"pool="{pool}""#)))
             .map(str::to_owned)
     };
-    let writer_max = pool_line("writer", "scimd_db_pool_max_connections").unwrap_or_default();
-    assert!(writer_max.ends_with(" 1"), "one writer connection: {text}");
-    assert!(
-        pool_line("readers", "scimd_db_pool_connections").is_some(),
-        "{text}"
-    );
+    let pools = server.store.pool_status();
+    assert!(!pools.is_empty());
+    for pool in &pools {
+        let max = pool_line(pool.name, "scimd_db_pool_max_connections").unwrap_or_default();
+        assert!(
+            max.ends_with(&format!(" {}", pool.max)),
+            "{}: {text}",
+            pool.name
+        );
+        assert!(
+            pool_line(pool.name, "scimd_db_pool_connections").is_some(),
+            "{text}"
+        );
+    }
+    if server.backend() == Backend::Sqlite {
+        // SQLite: the one writer connection, and the readers.
+        let writer_max = pool_line("writer", "scimd_db_pool_max_connections").unwrap_or_default();
+        assert!(writer_max.ends_with(" 1"), "one writer connection: {text}");
+        assert!(
+            pool_line("readers", "scimd_db_pool_connections").is_some(),
+            "{text}"
+        );
+    }
     // The SCIM request is counted under its template, whatever its outcome.
     assert!(
         counters

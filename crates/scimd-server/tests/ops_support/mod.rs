@@ -38,6 +38,11 @@ impl OpsServer {
         }
     }
 
+    /// The database backend this server runs on.
+    pub fn backend(&self) -> Backend {
+        self.database.backend
+    }
+
     pub async fn start() -> OpsServer {
         let database = TestDatabase::fresh().await;
         let (store, sqlite): (Arc<dyn Store>, _) = match (&database.backend, &database.target) {
