@@ -37,7 +37,7 @@ postgres_bin_dir() {
       echo "$dir"
       return 0
     fi
-  done < <(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r)
+  done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r)
   return 1
 }
 

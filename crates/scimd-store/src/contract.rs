@@ -41,6 +41,7 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     member_validation(store).await?;
     delete_removes_memberships(store).await?;
     if_match(store).await?;
+    typed_document_values(store).await?;
     Ok(())
 }
 
@@ -1783,6 +1784,109 @@ pub async fn identity_provider_queries(store: &dyn Store) -> CheckResult {
     assert_eq!(
         order,
         ["boss@contoso.com", "Test_User_00aa00aa@contoso.com"]
+    );
+    Ok(())
+}
+
+/// The userNames of every page of a cursor-paged list (one resource per page), in
+/// order; at most 50 pages.
+async fn cursor_user_names(
+    store: &dyn Store,
+    t: &str,
+    sort: &SortSpec,
+) -> Result<Vec<String>, StoreError> {
+    let mut names = Vec::new();
+    let mut cursor = None;
+    for _ in 0..50 {
+        let page = list(
+            store,
+            t,
+            ResourceKind::User,
+            None,
+            Some(sort),
+            PageRequest::Cursor {
+                cursor: cursor.clone(),
+                count: 1,
+            },
+        )
+        .await?;
+        names.extend(page.resources.iter().map(user_name));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(names),
+        }
+    }
+    Err(StoreError::Database("cursor paging did not end".into()))
+}
+
+/// Booleans and text read from the documents (not from columns) compare and sort by
+/// their JSON type, and boolean sort keys survive a cursor: backends whose JSON
+/// functions return typed values (SQLite) and those that need explicit conversions
+/// (PostgreSQL's JSONB) must agree.
+pub async fn typed_document_values(store: &dyn Store) -> CheckResult {
+    let t = "typed";
+    tenant(store, t).await?;
+    user(
+        store,
+        t,
+        json!({"userName": "a", "active": true, "name": {"familyName": "Beta"},
+               "addresses": [{"locality": "Paris", "primary": true}]}),
+    )
+    .await?;
+    user(
+        store,
+        t,
+        json!({"userName": "b", "active": false, "name": {"familyName": "alpha"},
+               "addresses": [{"locality": "Paris", "primary": false}]}),
+    )
+    .await?;
+    user(
+        store,
+        t,
+        json!({"userName": "c", "addresses": [{"locality": "Rome", "primary": true}]}),
+    )
+    .await?;
+    user(
+        store,
+        t,
+        json!({"userName": "d", "active": true, "name": {"familyName": "Gamma"}}),
+    )
+    .await?;
+    let primary = || cmp("primary", CompareOp::Eq, Literal::Bool(true));
+    assert_eq!(
+        matching(
+            store,
+            t,
+            &value_path("addresses", and(primary(), eq("locality", "PARIS")))
+        )
+        .await?,
+        names(&["a"])
+    );
+    assert_eq!(
+        matching(store, t, &value_path("addresses", primary())).await?,
+        names(&["a", "c"])
+    );
+    assert_eq!(
+        matching(store, t, &not(value_path("addresses", primary()))).await?,
+        names(&["b", "d"])
+    );
+
+    let by = |attr: &str, order: SortOrder| SortSpec {
+        path: path(attr),
+        order,
+    };
+    // false < true, users without a value last (and first when descending).
+    let ascending = cursor_user_names(store, t, &by("active", SortOrder::Ascending)).await?;
+    assert_eq!(ascending.len(), 4, "{ascending:?}");
+    assert_eq!(ascending.first().map(String::as_str), Some("b"));
+    assert_eq!(ascending.last().map(String::as_str), Some("c"));
+    let mut descending = cursor_user_names(store, t, &by("active", SortOrder::Descending)).await?;
+    descending.reverse();
+    assert_eq!(descending, ascending);
+    // Case-insensitive text from the document.
+    assert_eq!(
+        cursor_user_names(store, t, &by("name.familyName", SortOrder::Ascending)).await?,
+        ["b", "a", "d", "c"]
     );
     Ok(())
 }

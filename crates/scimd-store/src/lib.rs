@@ -6,6 +6,8 @@
 //! tenant's rows.
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default (WAL, one writer, a reader pool).
+//! - [`postgres::PgStore`]: PostgreSQL, for several nodes sharing one database.
+//! - [`connect`]: opens either from a database setting.
 //! - [`sql`]: SCIM filters and `sortBy` compiled to SQL.
 //! - [`contract`]: the behaviour every backend must have, as a test suite any backend
 //!   can run against itself.
@@ -21,8 +23,11 @@ mod timestamp;
 
 pub mod connect;
 pub mod contract;
+pub mod postgres;
 pub mod sql;
 pub mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
 pub use fold::fold_case;
 

@@ -47,6 +47,7 @@ contract_tests!(
     member_validation,
     delete_removes_memberships,
     if_match,
+    typed_document_values,
 );
 
 #[tokio::test]

@@ -3,8 +3,8 @@
 //! fresh database on the throwaway cluster `SCIMD_TEST_POSTGRES_URL` names (started
 //! by scripts/test); without it the tests fail rather than skip.
 
+use scimd_store::testing::fresh_postgres_database;
 use serde_json::Value;
-use sqlx::Connection;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -12,33 +12,6 @@ use std::time::{Duration, Instant};
 
 /// Upper bound on waiting for the server to print something; a safety net only.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A fresh database; returns its URL.
-async fn fresh_database() -> String {
-    let server = std::env::var("SCIMD_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!("SCIMD_TEST_POSTGRES_URL is not set; scripts/test starts a throwaway cluster and sets it")
-    });
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let name = format!("scimd_cli_{}_{nanos}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (base, query) = server.split_once('?').unwrap_or((&server, ""));
-    let host_end = base.find("://").unwrap() + 3;
-    let path_at = base[host_end..]
-        .find('/')
-        .map_or(base.len(), |at| host_end + at);
-    let mut url = format!("{}/{name}", &base[..path_at]);
-    if !query.is_empty() {
-        url = format!("{url}?{query}");
-    }
-    url
-}
 
 /// `scimd` with no `SCIMD_*` variables from the outside, working in a temp dir (no
 /// SQLite file may appear there: everything goes to PostgreSQL).
@@ -69,7 +42,8 @@ fn json(text: &str) -> Value {
 
 #[tokio::test]
 async fn two_concurrent_migrations_both_succeed_and_apply_each_version_once() {
-    let url = fresh_database().await;
+    let database = fresh_postgres_database().await;
+    let url = database.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let spawn = || {
         scimd(dir.path())
@@ -117,7 +91,8 @@ async fn two_concurrent_migrations_both_succeed_and_apply_each_version_once() {
 
 #[tokio::test]
 async fn admin_commands_work_on_postgres() {
-    let url = fresh_database().await;
+    let database = fresh_postgres_database().await;
+    let url = database.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let out = scimd(dir.path())
@@ -187,7 +162,8 @@ fn after<'a>(line: &'a str, label: &str) -> &'a str {
 
 #[tokio::test]
 async fn serve_on_postgres_prints_a_url_and_token_that_work() {
-    let url = fresh_database().await;
+    let database = fresh_postgres_database().await;
+    let url = database.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let mut child = scimd(dir.path())
         .args(["--database", &url, "serve", "--listen", "127.0.0.1:0"])

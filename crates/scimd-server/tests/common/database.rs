@@ -2,6 +2,7 @@
 //! outage switch for PostgreSQL (no connection admitted, existing ones terminated).
 
 use scimd_store::connect::{self, ConnectOptions, DatabaseTarget};
+use scimd_store::testing::{fresh_postgres_database, postgres_admin_url};
 use scimd_store::Store;
 use sqlx::Connection;
 use std::sync::Arc;
@@ -30,8 +31,8 @@ impl Backend {
 pub struct TestDatabase {
     pub backend: Backend,
     pub target: DatabaseTarget,
-    /// PostgreSQL: the server URL to administer it through, and its name.
-    postgres_admin: Option<(String, String)>,
+    /// PostgreSQL: the database, dropped when this is.
+    postgres: Option<scimd_store::testing::TestDatabase>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -49,25 +50,16 @@ impl TestDatabase {
                 TestDatabase {
                     backend,
                     target: DatabaseTarget::Sqlite(dir.path().join("scimd.db")),
-                    postgres_admin: None,
+                    postgres: None,
                     _dir: Some(dir),
                 }
             }
             Backend::Postgres => {
-                let server = postgres_server_url();
-                let name = format!("scimd_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = sqlx::PgConnection::connect(&server)
-                    .await
-                    .expect("connect to SCIMD_TEST_POSTGRES_URL");
-                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create the test database");
-                let _ = admin.close().await;
+                let database = fresh_postgres_database().await;
                 TestDatabase {
                     backend,
-                    target: DatabaseTarget::Postgres(with_database(&server, &name)),
-                    postgres_admin: Some((server, name)),
+                    target: DatabaseTarget::Postgres(database.url.clone()),
+                    postgres: Some(database),
                     _dir: None,
                 }
             }
@@ -115,18 +107,14 @@ impl TestDatabase {
 
     fn admin_name(&self) -> &str {
         &self
-            .postgres_admin
+            .postgres
             .as_ref()
             .expect("a PostgreSQL test database")
-            .1
+            .name
     }
 
     async fn admin_sql(&self, sql: &str) {
-        let (server, _) = self
-            .postgres_admin
-            .as_ref()
-            .expect("a PostgreSQL test database");
-        let mut admin = sqlx::PgConnection::connect(server)
+        let mut admin = sqlx::PgConnection::connect(&postgres_admin_url())
             .await
             .expect("connect to SCIMD_TEST_POSTGRES_URL");
         sqlx::raw_sql(sql)
@@ -135,32 +123,4 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let _ = admin.close().await;
     }
-}
-
-/// The cluster's superuser URL. Asked for PostgreSQL without one, the test fails:
-/// a skipped test would pass silently.
-pub fn postgres_server_url() -> String {
-    std::env::var("SCIMD_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!(
-            "SCIMD_TEST_POSTGRES_URL is not set; scripts/test starts a throwaway cluster and sets it"
-        )
-    })
-}
-
-/// `postgres://u@h:p/postgres?x=y` with the database name replaced.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (server, None),
-    };
-    let authority_start = base.find("://").map_or(0, |at| at + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |at| authority_start + at);
-    let mut url = format!("{}/{name}", &base[..path_start]);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
 }

@@ -38,6 +38,29 @@ pub trait Dialect: Send + Sync {
     fn datetime_norm(&self, expr: &str) -> String;
     /// A client's dateTime in the form [`Dialect::datetime_norm`] produces.
     fn datetime_literal(&self, at: OffsetDateTime) -> String;
+
+    // The four hooks below turn a JSON value (from [`Dialect::json_scalar`],
+    // [`Dialect::element_scalar`] or [`Dialect::element_field`]) into an SQL value of
+    // the type a comparison needs. SQLite's json_extract already returns SQL text,
+    // integers and reals, so its answers are the expression itself; PostgreSQL's JSONB
+    // values need an explicit, type-checked conversion.
+
+    /// The JSON value as text (strings without their quotes).
+    fn json_text(&self, value: &str) -> String {
+        value.to_owned()
+    }
+    /// The JSON value as an SQL boolean, NULL when it is not a boolean.
+    fn json_bool(&self, value: &str) -> String {
+        value.to_owned()
+    }
+    /// The JSON value as an SQL number, NULL when it is not a number.
+    fn json_number(&self, value: &str) -> String {
+        value.to_owned()
+    }
+    /// A boolean expression as a sort key that cursors can hold (an integer).
+    fn bool_sort_key(&self, expr: &str) -> String {
+        expr.to_owned()
+    }
 }
 
 /// SQLite's JSON1 functions and string functions.
@@ -121,6 +144,115 @@ impl Dialect for SqliteDialect {
     }
 }
 
+/// PostgreSQL's JSONB operators and string functions.
+///
+/// JSON paths are `text[]` values bound as text (`{"a","b"}`) and cast where used.
+/// Text taken from documents is compared under `COLLATE "C"` (byte order, as on
+/// SQLite), which also makes `lower()` fold ASCII letters only, exactly as SQLite's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    fn json_path(&self, keys: &[&str]) -> Result<String, ScimError> {
+        // An array literal with every element quoted; `"` and `\` are escaped with a
+        // backslash, so any key can be expressed.
+        let quoted: Vec<String> = keys
+            .iter()
+            .map(|key| {
+                let mut element = String::with_capacity(key.len() + 2);
+                element.push('"');
+                for c in key.chars() {
+                    if matches!(c, '"' | '\\') {
+                        element.push('\\');
+                    }
+                    element.push(c);
+                }
+                element.push('"');
+                element
+            })
+            .collect();
+        Ok(format!("{{{}}}", quoted.join(",")))
+    }
+
+    fn json_scalar(&self, doc: &str, path_ph: &str) -> String {
+        format!("({doc} #> {path_ph}::text[])")
+    }
+
+    fn json_present(&self, doc: &str, path_ph: &str) -> String {
+        // As on SQLite: missing is NULL, and JSON null, "" and [] are not present
+        // (RFC 7644 §3.4.2.2 `pr`).
+        let v = self.json_scalar(doc, path_ph);
+        format!(
+            "(CASE WHEN {v} IS NULL THEN NULL \
+             WHEN jsonb_typeof({v}) = 'null' THEN FALSE \
+             WHEN jsonb_typeof({v}) = 'string' THEN ({v} #>> '{{}}') <> '' \
+             WHEN jsonb_typeof({v}) = 'array' THEN jsonb_array_length({v}) > 0 \
+             ELSE TRUE END)"
+        )
+    }
+
+    fn json_elements(&self, doc: &str, path_ph: &str, alias: &str) -> String {
+        // jsonb_array_elements fails on a non-array; documents are canonical, but a
+        // filter must never turn a surprising document into a database error.
+        let v = self.json_scalar(doc, path_ph);
+        format!(
+            "jsonb_array_elements(CASE WHEN jsonb_typeof({v}) = 'array' THEN {v} \
+             ELSE '[]'::jsonb END) AS {alias}(value)"
+        )
+    }
+
+    fn element_scalar(&self, alias: &str) -> String {
+        format!("{alias}.value")
+    }
+
+    fn element_field(&self, alias: &str, path_ph: &str) -> String {
+        format!("({alias}.value #> {path_ph}::text[])")
+    }
+
+    fn lower(&self, expr: &str) -> String {
+        format!("lower(({expr}) COLLATE \"C\")")
+    }
+
+    fn fold_like_lower(&self, literal: &str) -> String {
+        // lower() under the "C" collation folds ASCII letters only.
+        literal.to_ascii_lowercase()
+    }
+
+    fn contains_exact(&self, expr: &str, ph: &str) -> String {
+        format!("strpos({expr}, {ph}) > 0")
+    }
+
+    fn ends_with_exact(&self, expr: &str, ph: &str) -> String {
+        format!("right({expr}, length({ph})) = {ph}")
+    }
+
+    fn datetime_norm(&self, expr: &str) -> String {
+        // scimd_datetime_norm (migrations/postgres/0001_initial.sql) answers NULL for
+        // text that is not a dateTime, where a cast would fail the query.
+        format!("(scimd_datetime_norm({expr}) COLLATE \"C\")")
+    }
+
+    fn datetime_literal(&self, at: OffsetDateTime) -> String {
+        crate::timestamp::format(at)
+    }
+
+    fn json_text(&self, value: &str) -> String {
+        format!("(({value} #>> '{{}}') COLLATE \"C\")")
+    }
+
+    fn json_bool(&self, value: &str) -> String {
+        format!("(CASE WHEN jsonb_typeof({value}) = 'boolean' THEN ({value})::boolean END)")
+    }
+
+    fn json_number(&self, value: &str) -> String {
+        format!("(CASE WHEN jsonb_typeof({value}) = 'number' THEN ({value})::float8 END)")
+    }
+
+    fn bool_sort_key(&self, expr: &str) -> String {
+        format!("(({expr})::int)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +278,18 @@ mod tests {
         assert_eq!(
             SqliteDialect.datetime_literal(datetime!(2024-05-06 07:08:09.1234 +01:00)),
             "2024-05-06T06:08:09.123Z"
+        );
+    }
+
+    #[test]
+    fn postgres_paths_are_quoted_text_arrays() {
+        let p = PostgresDialect
+            .json_path(&["urn:x:User", "a\"b\\c"])
+            .unwrap();
+        assert_eq!(p, r#"{"urn:x:User","a\"b\\c"}"#);
+        assert_eq!(
+            PostgresDialect.datetime_literal(datetime!(2024-05-06 07:08:09.1234 +01:00)),
+            "2024-05-06T06:08:09.123400Z"
         );
     }
 }

@@ -226,10 +226,7 @@ impl Compiler<'_, '_> {
         if comparison.is_none() {
             return Ok(self.dialect.json_present("r.doc", &path_ph));
         }
-        let operand = Operand {
-            expr: self.dialect.json_scalar("r.doc", &path_ph),
-            kind: text_kind(target, Fold::SqlLower),
-        };
+        let operand = self.json_operand(self.dialect.json_scalar("r.doc", &path_ph), target);
         self.apply(&operand, comparison)
     }
 
@@ -395,10 +392,7 @@ impl Compiler<'_, '_> {
                     parent.name
                 )));
             }
-            return Ok(Operand {
-                expr: self.dialect.element_scalar("e"),
-                kind: text_kind(parent, Fold::SqlLower),
-            });
+            return Ok(self.json_operand(self.dialect.element_scalar("e"), parent));
         }
         let sub = parent.sub_attribute(sub_name).ok_or_else(|| {
             ScimError::invalid_filter(format!("unknown attribute '{}.{sub_name}'", parent.name))
@@ -447,19 +441,13 @@ impl Compiler<'_, '_> {
                 let path_ph = self
                     .binds
                     .text(self.dialect.json_path(&[sub.name.as_str()])?);
-                Operand {
-                    expr: self.dialect.element_field("e", &path_ph),
-                    kind: text_kind(sub, Fold::SqlLower),
-                }
+                self.json_operand(self.dialect.element_field("e", &path_ph), sub)
             }
             Elements::JsonObject { keys, .. } => {
                 let mut all: Vec<&str> = keys.iter().map(String::as_str).collect();
                 all.push(sub.name.as_str());
                 let path_ph = self.binds.text(self.dialect.json_path(&all)?);
-                Operand {
-                    expr: self.dialect.json_scalar("r.doc", &path_ph),
-                    kind: text_kind(sub, Fold::SqlLower),
-                }
+                self.json_operand(self.dialect.json_scalar("r.doc", &path_ph), sub)
             }
         };
         Ok(operand)
@@ -508,6 +496,18 @@ impl Compiler<'_, '_> {
             }
         };
         Ok(sql)
+    }
+
+    /// An operand read from a JSON value, converted to the SQL type its attribute's
+    /// comparisons need (see the typed hooks of [`Dialect`]).
+    fn json_operand(&self, value: String, attr: &Attribute) -> Operand {
+        let kind = text_kind(attr, Fold::SqlLower);
+        let expr = match kind {
+            ValueKind::Bool => self.dialect.json_bool(&value),
+            ValueKind::Number => self.dialect.json_number(&value),
+            _ => self.dialect.json_text(&value),
+        };
+        Operand { expr, kind }
     }
 
     // ---- comparisons --------------------------------------------------------

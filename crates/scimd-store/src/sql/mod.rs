@@ -12,11 +12,13 @@
 mod cursor;
 mod dialect;
 mod filter;
+mod plan;
 mod sort;
 
 pub use cursor::{Cursor, CursorKey};
-pub use dialect::{Dialect, SqliteDialect};
+pub use dialect::{Dialect, PostgresDialect, SqliteDialect};
 pub use filter::compile_filter;
+pub use plan::{plan_list, ListPlan, RESOURCE_COLUMNS};
 pub use sort::{compile_sort, keyset_after, SortKey};
 
 /// A value bound to a numbered placeholder.

@@ -81,7 +81,9 @@ pub fn compile_sort(
         (AttrLocation::Core, ResourceKind::Group, "displayName", None) => {
             column("r.display_name_norm", false)
         }
-        (AttrLocation::Core, ResourceKind::User, "active", None) => column("r.active", true),
+        (AttrLocation::Core, ResourceKind::User, "active", None) => {
+            column(&dialect.bool_sort_key("r.active"), true)
+        }
         (AttrLocation::Core, ResourceKind::User, "groups", _)
         | (AttrLocation::Core, ResourceKind::Group, "members", _)
         | (AttrLocation::Common, _, "meta", _) => return Err(unsortable(&shown)),
@@ -120,11 +122,13 @@ pub fn compile_sort(
             let path_ph = binds.text(dialect.json_path(&keys)?);
             let scalar = dialect.json_scalar("r.doc", &path_ph);
             let expr = match target.kind {
-                AttributeType::DateTime => dialect.datetime_norm(&scalar),
+                AttributeType::DateTime => dialect.datetime_norm(&dialect.json_text(&scalar)),
                 AttributeType::String | AttributeType::Reference if !target.case_exact => {
-                    dialect.lower(&scalar)
+                    dialect.lower(&dialect.json_text(&scalar))
                 }
-                _ => scalar,
+                AttributeType::Boolean => dialect.bool_sort_key(&dialect.json_bool(&scalar)),
+                AttributeType::Decimal | AttributeType::Integer => dialect.json_number(&scalar),
+                _ => dialect.json_text(&scalar),
             };
             (expr, true)
         }

@@ -1,0 +1,367 @@
+//! The PostgreSQL backend, for several stateless scimd nodes sharing one database.
+//!
+//! One connection pool. Every write is one READ COMMITTED transaction that locks the
+//! row it changes (see `resources` for why not SERIALIZABLE); uniqueness is decided by
+//! unique indexes, membership changes are row inserts and deletes. A transaction that
+//! fails for a transient reason (a dropped connection, a server restart, a deadlock
+//! victim, a serialization failure) runs again, up to `transient_retries` times after
+//! a short jittered backoff; then the caller gets [`StoreError::Unavailable`] (503
+//! with Retry-After). Waiting for a connection is bounded by `acquire_timeout` and is
+//! not retried, so an outage answers 503 promptly instead of hanging, and the pool
+//! reconnects by itself once the database is back (`test_before_acquire` discards
+//! connections the server closed).
+
+mod failure;
+mod members;
+mod migrate;
+mod resources;
+mod tenants;
+
+use crate::connect::ConnectOptions;
+use crate::{
+    Fetch, ListPage, ListQuery, NewResource, NewTenant, PoolStatus, Store, StoreError, StoreResult,
+    StoredResource, Tenant, TenantUpdate, TokenRecord, UpdateFn,
+};
+use async_trait::async_trait;
+use failure::{PgFailure, PgResult};
+use rand::Rng;
+use resources::ChangeOnce;
+use scimd_protocol::{ResourceKind, SchemaRegistry};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The first backoff step; attempt n waits up to `BACKOFF_BASE * 2^n`, jittered.
+const BACKOFF_BASE: Duration = Duration::from_millis(20);
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    uniqueness: crate::UniquenessOptions,
+    transient_retries: u32,
+}
+
+/// Runs `$body` (an expression of type `PgResult<T>` using the connection `$conn`)
+/// in a transaction, again after transient failures, and converts the outcome to a
+/// `StoreResult<T>`. A macro rather than a function taking a closure: the body
+/// borrows the caller's arguments, which async closures cannot yet express simply.
+macro_rules! transaction {
+    ($store:expr, |$conn:ident| $body:expr) => {{
+        let store: &PgStore = $store;
+        let mut attempt: u32 = 0;
+        loop {
+            let outcome: PgResult<_> = async {
+                let mut tx = store.pool.begin().await?;
+                let value = {
+                    let $conn: &mut PgConnection = &mut tx;
+                    $body?
+                };
+                tx.commit().await?;
+                Ok(value)
+            }
+            .await;
+            match outcome {
+                Ok(value) => break Ok(value),
+                Err(failure) if failure.is_retryable() && attempt < store.transient_retries => {
+                    attempt += 1;
+                    store.back_off(attempt, &failure).await;
+                }
+                Err(failure) => break Err(failure.into_store()),
+            }
+        }
+    }};
+}
+
+/// Like `transaction!`, on a plain connection (autocommit), for reads.
+macro_rules! read {
+    ($store:expr, |$conn:ident| $body:expr) => {{
+        let store: &PgStore = $store;
+        let mut attempt: u32 = 0;
+        loop {
+            let outcome: PgResult<_> = async {
+                let mut connection = store.pool.acquire().await?;
+                let $conn: &mut PgConnection = &mut connection;
+                $body
+            }
+            .await;
+            match outcome {
+                Ok(value) => break Ok(value),
+                Err(failure) if failure.is_retryable() && attempt < store.transient_retries => {
+                    attempt += 1;
+                    store.back_off(attempt, &failure).await;
+                }
+                Err(failure) => break Err(failure.into_store()),
+            }
+        }
+    }};
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database?...`) and, when
+    /// `options.run_migrations` is set, applies pending migrations; otherwise checks
+    /// that the schema is current (`scimd migrate` brings it there).
+    pub async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {
+        let store = Self::connect_without_migrating(url, options).await?;
+        if options.run_migrations {
+            store.migrate().await?;
+        } else {
+            let version = read!(&store, |conn| migrate::current_version(conn).await)?;
+            if version != migrate::latest_version() {
+                return Err(StoreError::Database(format!(
+                    "the database schema is at version {version}, this binary needs version {}: \
+                     run `scimd migrate`",
+                    migrate::latest_version()
+                )));
+            }
+        }
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub async fn connect_without_migrating(
+        url: &str,
+        options: &ConnectOptions,
+    ) -> StoreResult<Self> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Database(format!("invalid PostgreSQL URL: {e}")))?
+            .application_name("scimd")
+            // Sent at connection start: every statement of every connection is bounded.
+            .options([(
+                "statement_timeout",
+                options.statement_timeout.as_millis().to_string(),
+            )]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(true)
+            .connect_with(connect)
+            .await
+            .map_err(|e| PgFailure::Sql(e).into_store())?;
+        Ok(PgStore {
+            pool,
+            uniqueness: options.uniqueness,
+            transient_retries: options.transient_retries,
+        })
+    }
+
+    /// Applies pending migrations; returns the versions this call applied. Safe when
+    /// several nodes call it at once (see `migrate`).
+    pub async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        read!(self, |conn| migrate::run(conn).await)
+    }
+
+    /// The connection pool, for tests and maintenance that need raw SQL.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The plans (`EXPLAIN` text lines) of the two statements a [`Store::list`] call
+    /// would run: the count, then the page. `settings` are `SET LOCAL` for the
+    /// explaining transaction only (e.g. `enable_seqscan = off`).
+    pub async fn explain_list(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        registry: &SchemaRegistry,
+        query: &ListQuery<'_>,
+        settings: &[(&str, &str)],
+    ) -> StoreResult<(Vec<String>, Vec<String>)> {
+        let plan = crate::sql::plan_list(&resources::DIALECT, tenant, kind, registry, query)?;
+        let explained: PgResult<_> = async {
+            let mut tx = self.pool.begin().await?;
+            for (name, value) in settings {
+                sqlx::query("SELECT set_config($1, $2, true)")
+                    .bind(name)
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let count = query_plan(&mut tx, &plan.count_sql, &plan.count_binds).await?;
+            let page = query_plan(&mut tx, &plan.page_sql, &plan.page_binds).await?;
+            tx.rollback().await?;
+            Ok((count, page))
+        }
+        .await;
+        explained.map_err(PgFailure::into_store)
+    }
+
+    async fn back_off(&self, attempt: u32, failure: &PgFailure) {
+        let ceiling = BACKOFF_BASE.saturating_mul(1 << attempt.min(6));
+        let wait = rand::thread_rng().gen_range(ceiling / 2..=ceiling);
+        tracing::warn!(attempt, ?wait, error = ?failure, "retrying a PostgreSQL transaction after a transient failure");
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// The `EXPLAIN` lines of a statement.
+async fn query_plan(
+    conn: &mut PgConnection,
+    sql: &str,
+    binds: &crate::sql::Binds,
+) -> PgResult<Vec<String>> {
+    let explain = format!("EXPLAIN {sql}");
+    let rows = resources::bind_all(sqlx::query(&explain), binds.values())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get::<String, _>(0)?))
+        .collect()
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| PgFailure::Sql(e).into_store())?;
+        Ok(())
+    }
+
+    fn pool_status(&self) -> Vec<PoolStatus> {
+        vec![PoolStatus {
+            name: "postgres",
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }]
+    }
+
+    async fn create_tenant(&self, tenant: &NewTenant) -> StoreResult<Tenant> {
+        transaction!(self, |conn| tenants::create_tenant(conn, tenant).await)
+    }
+
+    async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>> {
+        read!(self, |conn| tenants::get_tenant(conn, id).await)
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        read!(self, |conn| tenants::list_tenants(conn).await)
+    }
+
+    async fn update_tenant(&self, id: &str, update: &TenantUpdate) -> StoreResult<Tenant> {
+        transaction!(self, |conn| tenants::update_tenant(conn, id, update).await)
+    }
+
+    async fn delete_tenant(&self, id: &str) -> StoreResult<bool> {
+        transaction!(self, |conn| tenants::delete_tenant(conn, id).await)
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
+        transaction!(self, |conn| tenants::insert_token(conn, token).await)
+    }
+
+    async fn get_token(&self, token_id: &str) -> StoreResult<Option<TokenRecord>> {
+        read!(self, |conn| tenants::get_token(conn, token_id).await)
+    }
+
+    async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>> {
+        read!(self, |conn| tenants::list_tokens(conn, tenant).await)
+    }
+
+    async fn revoke_token(
+        &self,
+        tenant: &str,
+        token_id: &str,
+        at: time::OffsetDateTime,
+    ) -> StoreResult<bool> {
+        transaction!(self, |conn| tenants::revoke_token(
+            conn, tenant, token_id, at
+        )
+        .await)
+    }
+
+    async fn touch_tokens(&self, used: &[(String, time::OffsetDateTime)]) -> StoreResult<()> {
+        if used.is_empty() {
+            return Ok(());
+        }
+        transaction!(self, |conn| tenants::touch_tokens(conn, used).await)
+    }
+
+    async fn create(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        new: NewResource,
+        fetch: Fetch,
+    ) -> StoreResult<StoredResource> {
+        let uniqueness = self.uniqueness;
+        transaction!(self, |conn| resources::create(
+            conn,
+            &uniqueness,
+            tenant,
+            kind,
+            &new,
+            fetch
+        )
+        .await)
+    }
+
+    async fn get(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        id: &str,
+        fetch: Fetch,
+    ) -> StoreResult<Option<StoredResource>> {
+        read!(self, |conn| resources::get(conn, tenant, kind, id, fetch)
+            .await)
+    }
+
+    async fn update(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<u64>,
+        change: UpdateFn,
+        fetch: Fetch,
+    ) -> StoreResult<StoredResource> {
+        let uniqueness = self.uniqueness;
+        let mut change = ChangeOnce::new(change);
+        transaction!(self, |conn| resources::update(
+            conn,
+            &uniqueness,
+            tenant,
+            kind,
+            id,
+            if_match,
+            &mut change,
+            fetch
+        )
+        .await)
+    }
+
+    async fn delete(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<u64>,
+    ) -> StoreResult<()> {
+        transaction!(self, |conn| resources::delete(
+            conn, tenant, kind, id, if_match
+        )
+        .await)
+    }
+
+    async fn list(
+        &self,
+        tenant: &str,
+        kind: ResourceKind,
+        registry: &SchemaRegistry,
+        query: &ListQuery<'_>,
+    ) -> StoreResult<ListPage> {
+        read!(self, |conn| resources::list(
+            conn, tenant, kind, registry, query
+        )
+        .await)
+    }
+}

@@ -1,0 +1,209 @@
+//! Tenants and their API tokens.
+
+use super::failure::{write_error, PgResult};
+use crate::timestamp;
+use crate::{NewTenant, Tenant, TenantUpdate, TokenRecord};
+use scimd_protocol::ScimError;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use time::OffsetDateTime;
+
+const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, updated";
+const TOKEN_COLUMNS: &str =
+    "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
+
+fn tenant_from_row(row: &PgRow) -> PgResult<Tenant> {
+    Ok(Tenant {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        provisioning_enabled: row.try_get("provisioning_enabled")?,
+        created: timestamp::parse(row.try_get("created")?)?,
+        updated: timestamp::parse(row.try_get("updated")?)?,
+    })
+}
+
+fn token_from_row(row: &PgRow) -> PgResult<TokenRecord> {
+    Ok(TokenRecord {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        created: timestamp::parse(row.try_get("created")?)?,
+        last_used: timestamp::parse_opt(row.try_get("last_used")?)?,
+        expires: timestamp::parse_opt(row.try_get("expires")?)?,
+        revoked: timestamp::parse_opt(row.try_get("revoked")?)?,
+    })
+}
+
+/// Whether the tenant exists. `FOR KEY SHARE` keeps it from being deleted until the
+/// caller's transaction ends, so nothing is written for a tenant being deleted.
+pub(super) async fn lock_tenant(conn: &mut PgConnection, id: &str) -> PgResult<bool> {
+    let found: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+pub(super) fn unknown_tenant(id: &str) -> ScimError {
+    ScimError::not_found(format!("tenant '{id}' does not exist"))
+}
+
+pub(super) async fn create_tenant(conn: &mut PgConnection, tenant: &NewTenant) -> PgResult<Tenant> {
+    let now = timestamp::now();
+    sqlx::query(
+        "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(&tenant.id)
+    .bind(&tenant.display_name)
+    .bind(tenant.provisioning_enabled)
+    .bind(timestamp::format(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(write_error)?;
+    Ok(Tenant {
+        id: tenant.id.clone(),
+        display_name: tenant.display_name.clone(),
+        provisioning_enabled: tenant.provisioning_enabled,
+        created: now,
+        updated: now,
+    })
+}
+
+pub(super) async fn get_tenant(conn: &mut PgConnection, id: &str) -> PgResult<Option<Tenant>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(tenant_from_row).transpose()
+}
+
+pub(super) async fn list_tenants(conn: &mut PgConnection) -> PgResult<Vec<Tenant>> {
+    let rows = sqlx::query(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(tenant_from_row).collect()
+}
+
+/// One statement: `None` fields keep their value (COALESCE), so concurrent updates
+/// of different fields do not undo each other.
+pub(super) async fn update_tenant(
+    conn: &mut PgConnection,
+    id: &str,
+    update: &TenantUpdate,
+) -> PgResult<Tenant> {
+    let row = sqlx::query(&format!(
+        "UPDATE tenants SET display_name = COALESCE($2, display_name), \
+         provisioning_enabled = COALESCE($3, provisioning_enabled), updated = $4 \
+         WHERE id = $1 RETURNING {TENANT_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(update.display_name.as_deref())
+    .bind(update.provisioning_enabled)
+    .bind(timestamp::format(timestamp::now()))
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => tenant_from_row(&row),
+        None => Err(unknown_tenant(id).into()),
+    }
+}
+
+/// Deletes the tenant; ON DELETE CASCADE removes its tokens, users, groups,
+/// memberships and value-index rows in the same transaction.
+pub(super) async fn delete_tenant(conn: &mut PgConnection, id: &str) -> PgResult<bool> {
+    let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn insert_token(conn: &mut PgConnection, token: &TokenRecord) -> PgResult<()> {
+    if !lock_tenant(conn, &token.tenant_id).await? {
+        return Err(unknown_tenant(&token.tenant_id).into());
+    }
+    let stamp = |at: Option<OffsetDateTime>| at.map(timestamp::format);
+    sqlx::query(&format!(
+        "INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&token.id)
+    .bind(&token.tenant_id)
+    .bind(&token.name)
+    .bind(&token.secret_hash)
+    .bind(timestamp::format(token.created))
+    .bind(stamp(token.last_used))
+    .bind(stamp(token.expires))
+    .bind(stamp(token.revoked))
+    .execute(&mut *conn)
+    .await
+    .map_err(write_error)?;
+    Ok(())
+}
+
+/// By id alone (index `tokens_id`): the caller learns the tenant from the record.
+pub(super) async fn get_token(
+    conn: &mut PgConnection,
+    token_id: &str,
+) -> PgResult<Option<TokenRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 ORDER BY tenant_id LIMIT 1"
+    ))
+    .bind(token_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(token_from_row).transpose()
+}
+
+pub(super) async fn list_tokens(
+    conn: &mut PgConnection,
+    tenant: &str,
+) -> PgResult<Vec<TokenRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE tenant_id = $1 ORDER BY created DESC, id DESC"
+    ))
+    .bind(tenant)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(token_from_row).collect()
+}
+
+pub(super) async fn revoke_token(
+    conn: &mut PgConnection,
+    tenant: &str,
+    token_id: &str,
+    at: OffsetDateTime,
+) -> PgResult<bool> {
+    let done = sqlx::query("UPDATE tokens SET revoked = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(token_id)
+        .bind(timestamp::format(at))
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records last-used times in one statement; an older time never overwrites a newer
+/// one, so batches flushed out of order (by several nodes) are harmless.
+pub(super) async fn touch_tokens(
+    conn: &mut PgConnection,
+    used: &[(String, OffsetDateTime)],
+) -> PgResult<()> {
+    let ids: Vec<&str> = used.iter().map(|(id, _)| id.as_str()).collect();
+    let times: Vec<String> = used.iter().map(|(_, at)| timestamp::format(*at)).collect();
+    sqlx::query(
+        "UPDATE tokens t SET last_used = u.at \
+         FROM (SELECT id, MAX(at) AS at FROM UNNEST($1::text[], $2::text[]) AS x(id, at) \
+               GROUP BY id) u \
+         WHERE t.id = u.id COLLATE \"C\" AND (t.last_used IS NULL OR t.last_used < u.at COLLATE \"C\")",
+    )
+    .bind(&ids)
+    .bind(&times)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
