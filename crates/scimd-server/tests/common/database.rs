@@ -33,6 +33,8 @@ pub struct TestDatabase {
     pub target: DatabaseTarget,
     /// PostgreSQL: the database, dropped when this is.
     postgres: Option<scimd_store::testing::TestDatabase>,
+    /// PostgreSQL: the login role `target` connects as, when not the superuser.
+    own_role: Option<String>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -51,6 +53,7 @@ impl TestDatabase {
                     backend,
                     target: DatabaseTarget::Sqlite(dir.path().join("scimd.db")),
                     postgres: None,
+                    own_role: None,
                     _dir: Some(dir),
                 }
             }
@@ -60,10 +63,28 @@ impl TestDatabase {
                     backend,
                     target: DatabaseTarget::Postgres(database.url.clone()),
                     postgres: Some(database),
+                    own_role: None,
                     _dir: None,
                 }
             }
         }
+    }
+
+    /// A fresh PostgreSQL database owned by a login role of its own, which `target`
+    /// connects as: an outage can then be made for that role alone
+    /// ([`TestDatabase::refuse_role`]) without touching the shared cluster. The role
+    /// stays behind in the throwaway cluster, which is deleted after the run.
+    pub async fn fresh_postgres_with_own_role() -> TestDatabase {
+        let mut database = Self::fresh_on(Backend::Postgres).await;
+        let name = database.admin_name().to_owned();
+        database
+            .admin_sql(&format!(
+                "CREATE ROLE {name} LOGIN; ALTER DATABASE {name} OWNER TO {name}"
+            ))
+            .await;
+        database.target = DatabaseTarget::Postgres(with_user(database.postgres_url(), &name));
+        database.own_role = Some(name);
+        database
     }
 
     /// A new store (its own connection pool) on this database, migrations applied.
@@ -105,6 +126,31 @@ impl TestDatabase {
             .await;
     }
 
+    /// PostgreSQL, own role: an outage as this database's clients see it. The role
+    /// may open no connection (`CONNECTION LIMIT 0`: "too many connections", as from
+    /// a server at its limit) and every open one is terminated.
+    pub async fn refuse_role(&self) {
+        let role = self
+            .own_role
+            .as_deref()
+            .expect("a database with its own role");
+        self.admin_sql(&format!(
+            "ALTER ROLE {role} CONNECTION LIMIT 0; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}';"
+        ))
+        .await;
+    }
+
+    /// PostgreSQL, own role: the end of the outage.
+    pub async fn admit_role(&self) {
+        let role = self
+            .own_role
+            .as_deref()
+            .expect("a database with its own role");
+        self.admin_sql(&format!("ALTER ROLE {role} CONNECTION LIMIT -1"))
+            .await;
+    }
+
     fn admin_name(&self) -> &str {
         &self
             .postgres
@@ -123,4 +169,17 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let _ = admin.close().await;
     }
+}
+
+/// `postgres://old@host/db` -> `postgres://user@host/db`.
+fn with_user(url: &str, user: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{user}@{host}{tail}")
 }
