@@ -4,12 +4,11 @@ mod ops_support;
 
 use axum::routing::get;
 use axum::Router;
+use ops_support::database::Backend;
 use ops_support::{samples, serve_router, OpsServer};
 use scimd_server::config::ServerConfig;
 use scimd_server::ops;
 use scimd_server::state::AppState;
-use scimd_store::sqlite::SqliteStore;
-use std::sync::Arc;
 
 const REQUESTS_TOTAL: &str = "scimd_http_requests_total";
 
@@ -97,18 +96,35 @@ async fn metrics_count_requests_by_route_template_never_by_tenant_or_path() {
             .any(|l| l.contains(r#"route="unmatched""#) && l.contains(r#"status="404""#)),
         "{text}"
     );
-    // The database pools are reported: the one writer connection, and the readers.
+    // The database pools are reported, each with its size.
     let pool_line = |pool: &str, metric: &str| {
         text.lines()
             .find(|l| l.starts_with(metric) && l.contains(&format!(r#"pool="{pool}""#)))
             .map(str::to_owned)
     };
-    let writer_max = pool_line("writer", "scimd_db_pool_max_connections").unwrap_or_default();
-    assert!(writer_max.ends_with(" 1"), "one writer connection: {text}");
-    assert!(
-        pool_line("readers", "scimd_db_pool_connections").is_some(),
-        "{text}"
-    );
+    let pools = server.store.pool_status();
+    assert!(!pools.is_empty());
+    for pool in &pools {
+        let max = pool_line(pool.name, "scimd_db_pool_max_connections").unwrap_or_default();
+        assert!(
+            max.ends_with(&format!(" {}", pool.max)),
+            "{}: {text}",
+            pool.name
+        );
+        assert!(
+            pool_line(pool.name, "scimd_db_pool_connections").is_some(),
+            "{text}"
+        );
+    }
+    if server.backend() == Backend::Sqlite {
+        // SQLite: the one writer connection, and the readers.
+        let writer_max = pool_line("writer", "scimd_db_pool_max_connections").unwrap_or_default();
+        assert!(writer_max.ends_with(" 1"), "one writer connection: {text}");
+        assert!(
+            pool_line("readers", "scimd_db_pool_connections").is_some(),
+            "{text}"
+        );
+    }
     // The SCIM request is counted under its template, whatever its outcome.
     assert!(
         counters
@@ -171,11 +187,8 @@ async fn request_ids_are_generated_or_kept_when_sane() {
 
 #[tokio::test]
 async fn a_panicking_handler_gives_a_scim_500_and_is_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("scimd.db"))
-        .await
-        .unwrap();
-    let state = AppState::new(Arc::new(store), ServerConfig::default());
+    let database = ops_support::database::TestDatabase::fresh().await;
+    let state = AppState::new(database.connect().await, ServerConfig::default());
     let router: Router<AppState> = Router::new().route(
         "/boom/{id}",
         get(|| async {

@@ -397,12 +397,8 @@ async fn unauthenticated_requests_are_logged_for_existing_tenants_only_and_never
 async fn a_full_buffer_drops_and_counts_entries_instead_of_blocking() {
     // The seam: serve the app without starting the log writer, so nothing drains the
     // buffer; requests must still all be answered, and the overflow counted.
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        scimd_store::sqlite::SqliteStore::open(&dir.path().join("scimd.db"))
-            .await
-            .unwrap(),
-    );
+    let database = common::database::TestDatabase::fresh().await;
+    let store: Arc<dyn Store> = database.connect().await;
     let (_tenant, issued) =
         scimd_server::tenants::create_tenant_with_token(store.as_ref(), "acme", "Acme")
             .await
@@ -478,12 +474,8 @@ async fn a_full_buffer_drops_and_counts_entries_instead_of_blocking() {
 
 #[tokio::test]
 async fn graceful_shutdown_writes_what_is_buffered() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        scimd_store::sqlite::SqliteStore::open(&dir.path().join("scimd.db"))
-            .await
-            .unwrap(),
-    );
+    let database = common::database::TestDatabase::fresh().await;
+    let store: Arc<dyn Store> = database.connect().await;
     let (_t, issued) =
         scimd_server::tenants::create_tenant_with_token(store.as_ref(), "acme", "Acme")
             .await

@@ -5,7 +5,7 @@ use crate::cli::{TenantCommand, TokenCommand};
 use crate::config::Settings;
 use crate::error::CliError;
 use crate::output::{human_time, print_credentials, print_table, rfc3339};
-use crate::store::{self, Create};
+use crate::store::{self, Create, Migrations};
 use scimd_server::tenants::{
     create_tenant_with_token, create_token, disable_provisioning, enable_provisioning,
     revoke_token, rotate_tokens, scim_base_url, Revocation,
@@ -27,7 +27,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             display_name,
             json,
         } => {
-            let store = store::open(settings, Create::IfMissing).await?;
+            let store = store::open(settings, Create::IfMissing, Migrations::Apply).await?;
             let display_name = display_name.unwrap_or_else(|| name.clone());
             let (tenant, issued) =
                 create_tenant_with_token(store.as_ref(), &name, &display_name).await?;
@@ -45,7 +45,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             Ok(())
         }
         TenantCommand::Enable { name, json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             require_tenant(store.as_ref(), &name).await?;
             let (tenant, issued) = enable_provisioning(store.as_ref(), &name).await?;
             let scim_url = scim_base_url(&settings.base_url(None), &tenant.id);
@@ -59,7 +59,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             Ok(())
         }
         TenantCommand::Disable { name, json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             require_tenant(store.as_ref(), &name).await?;
             disable_provisioning(store.as_ref(), &name).await?;
             if json {
@@ -89,7 +89,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
                      cannot be undone; confirm with: scimd tenant delete {name} --confirm {name}"
                 )));
             }
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             if !store.delete_tenant(&name).await? {
                 return Err(CliError::NotFound(format!(
                     "no tenant '{name}' (see: scimd tenant list)"
@@ -103,7 +103,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             Ok(())
         }
         TenantCommand::Get { name, json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             let tenant = store.get_tenant(&name).await?.ok_or_else(|| {
                 CliError::NotFound(format!("no tenant '{name}' (see: scimd tenant list)"))
             })?;
@@ -118,7 +118,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             log_max_entries,
             json,
         } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             require_tenant(store.as_ref(), &name).await?;
             let update = scimd_store::TenantUpdate {
                 display_name,
@@ -133,7 +133,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
             Ok(())
         }
         TenantCommand::List { json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store = store::open(settings, Create::Never, Migrations::Apply).await?;
             let tenants = store.list_tenants().await?;
             let base = settings.base_url(None);
             if json {
@@ -177,7 +177,7 @@ pub async fn tenant(settings: &Settings, command: TenantCommand) -> Result<(), C
 
 /// Runs a `token` command.
 pub async fn token(settings: &Settings, command: TokenCommand) -> Result<(), CliError> {
-    let store = store::open(settings, Create::Never).await?;
+    let store = store::open(settings, Create::Never, Migrations::Apply).await?;
     let now = OffsetDateTime::now_utc();
     match command {
         TokenCommand::Create {

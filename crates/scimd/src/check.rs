@@ -69,7 +69,8 @@ pub async fn run(
     let (token, temporary) = match token {
         Some(token) => (token, None),
         None => {
-            let store = store::open(settings, Create::Never).await?;
+            let store =
+                store::open(settings, Create::Never, crate::store::Migrations::Apply).await?;
             let expires = OffsetDateTime::now_utc() + TEMPORARY_TOKEN_LIFETIME;
             let issued = create_token(store.as_ref(), tenant, "tenant-check", Some(expires))
                 .await

@@ -52,6 +52,25 @@ pub struct SettingsArgs {
         value_name = "BOOL"
     )]
     pub unique_external_id: Option<bool>,
+    /// Database: postgres://user:pass@host/db, sqlite:///path or a file path
+    /// [default: scimd.db in the data directory].
+    #[arg(long, global = true, env = "SCIMD_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+    /// Most connections this process opens to PostgreSQL [default: 10].
+    #[arg(
+        long,
+        global = true,
+        env = "SCIMD_DB_MAX_CONNECTIONS",
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub db_max_connections: Option<u32>,
+    /// How long a request waits for a free connection before it gets 503, e.g. 5s [default: 5s].
+    #[arg(long, global = true, env = "SCIMD_DB_ACQUIRE_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub db_acquire_timeout: Option<time::Duration>,
+    /// Longest a single SQL statement may run (PostgreSQL), e.g. 30s [default: 30s].
+    #[arg(long, global = true, env = "SCIMD_DB_STATEMENT_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub db_statement_timeout: Option<time::Duration>,
 }
 
 /// How log lines are written.
@@ -69,7 +88,13 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve SCIM; on first start, create tenant `default` and print its URL and token.
-    Serve,
+    Serve(ServeArgs),
+    /// Apply pending database migrations and print which were applied.
+    Migrate {
+        /// Print {"applied": [versions]} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage tenants (one per customer, each with its own SCIM URL).
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -142,6 +167,15 @@ pub fn parse_retention_days(text: &str) -> Result<u32, String> {
         .ok()
         .filter(|days| (1..=3650).contains(days))
         .ok_or_else(|| format!("'{text}' must be between 1d and 3650d"))
+}
+
+/// `scimd serve` options.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Do not apply pending migrations on start (run `scimd migrate` as a deploy
+    /// step instead).
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 /// `scimd tenant ...`

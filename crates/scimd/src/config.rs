@@ -7,8 +7,11 @@
 //! directory, like the flag.
 
 use crate::cli::{LogFormat, SettingsArgs};
+use crate::duration::parse_duration;
 use crate::error::CliError;
+use crate::store::{redact_password, redact_secret_in};
 use scimd_server::config::{Limits, ServerConfig};
+use scimd_store::connect::DatabaseTarget;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -33,6 +36,10 @@ struct FileConfig {
     log_level: Option<String>,
     unique_external_id: Option<bool>,
     limits: Option<toml::Table>,
+    database_url: Option<String>,
+    db_max_connections: Option<u32>,
+    db_acquire_timeout: Option<String>,
+    db_statement_timeout: Option<String>,
 }
 
 /// Every setting, resolved.
@@ -52,6 +59,22 @@ pub struct Settings {
     pub limits: Limits,
     /// Whether `externalId` is unique per tenant and resource type (default true).
     pub unique_external_id: bool,
+    /// Which database, and how to use it.
+    pub database: DatabaseSettings,
+}
+
+/// The database settings; unset pool settings take the store's defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DatabaseSettings {
+    /// `--database`: a PostgreSQL URL, `sqlite:///path` or a path; `None` means
+    /// `scimd.db` in the data directory.
+    pub url: Option<String>,
+    /// Most connections in the pool.
+    pub max_connections: Option<u32>,
+    /// How long a request waits for a connection.
+    pub acquire_timeout: Option<std::time::Duration>,
+    /// Longest a statement may run.
+    pub statement_timeout: Option<std::time::Duration>,
 }
 
 impl Settings {
@@ -61,6 +84,7 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let database = resolve_database(args, &file)?;
         let listen = match args.listen.or(file.listen) {
             Some(addr) => addr,
             None => DEFAULT_LISTEN
@@ -78,6 +102,7 @@ impl Settings {
             None => Limits::default(),
         };
         Ok(Settings {
+            database,
             listen,
             data_dir: args
                 .data_dir
@@ -100,6 +125,28 @@ impl Settings {
         self.data_dir.join(DATABASE_FILE)
     }
 
+    /// The database to use: `--database`, else `scimd.db` in the data directory.
+    pub fn database_target(&self) -> Result<DatabaseTarget, CliError> {
+        match &self.database.url {
+            Some(url) => DatabaseTarget::parse(url).map_err(|e| {
+                CliError::Config(format!(
+                    "database '{}': {}",
+                    redact_password(url),
+                    redact_secret_in(&e.to_string(), url)
+                ))
+            }),
+            None => Ok(DatabaseTarget::Sqlite(self.database_path())),
+        }
+    }
+
+    /// The database as it may be shown in logs and messages: never with a password.
+    pub fn database_display(&self) -> String {
+        match &self.database.url {
+            Some(url) => redact_password(url),
+            None => self.database_path().display().to_string(),
+        }
+    }
+
     /// The base URL clients use: the public URL, else `http://` + the listen address
     /// (`bound` when the server knows the real one, e.g. after binding port 0).
     pub fn base_url(&self, bound: Option<SocketAddr>) -> String {
@@ -117,6 +164,54 @@ impl Settings {
             ..ServerConfig::default()
         }
     }
+}
+
+/// The database settings: flag or `SCIMD_*` variable, else the file. The URL is
+/// checked here so a typo fails before anything starts; errors never show its
+/// password.
+fn resolve_database(args: &SettingsArgs, file: &FileConfig) -> Result<DatabaseSettings, CliError> {
+    let url = args.database.clone().or_else(|| file.database_url.clone());
+    if let Some(url) = &url {
+        DatabaseTarget::parse(url).map_err(|e| {
+            CliError::Config(format!(
+                "database '{}': {}",
+                redact_password(url),
+                redact_secret_in(&e.to_string(), url)
+            ))
+        })?;
+    }
+    let max_connections = args.db_max_connections.or(file.db_max_connections);
+    if max_connections == Some(0) {
+        return Err(CliError::Config(
+            "db_max_connections must be at least 1".into(),
+        ));
+    }
+    let file_duration = |key: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|text| parse_duration(text).map_err(|e| CliError::Config(format!("{key}: {e}"))))
+            .transpose()
+    };
+    let acquire = match args.db_acquire_timeout {
+        Some(d) => Some(d),
+        None => file_duration("db_acquire_timeout", &file.db_acquire_timeout)?,
+    };
+    let statement = match args.db_statement_timeout {
+        Some(d) => Some(d),
+        None => file_duration("db_statement_timeout", &file.db_statement_timeout)?,
+    };
+    Ok(DatabaseSettings {
+        url,
+        max_connections,
+        acquire_timeout: acquire.map(to_std_duration).transpose()?,
+        statement_timeout: statement.map(to_std_duration).transpose()?,
+    })
+}
+
+/// `parse_duration` only yields positive durations, so this conversion holds.
+fn to_std_duration(duration: time::Duration) -> Result<std::time::Duration, CliError> {
+    std::time::Duration::try_from(duration)
+        .map_err(|e| CliError::Config(format!("duration {duration}: {e}")))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, CliError> {
@@ -268,5 +363,62 @@ mod tests {
             Settings::resolve(&args).unwrap().base_url(None),
             "http://[::1]:8080"
         );
+    }
+
+    #[test]
+    fn database_settings_come_from_flags_then_the_file() {
+        let settings = Settings::resolve(&SettingsArgs::default()).unwrap();
+        assert_eq!(settings.database, DatabaseSettings::default());
+        assert_eq!(
+            settings.database_target().unwrap(),
+            DatabaseTarget::Sqlite(PathBuf::from(DEFAULT_DATA_DIR).join(DATABASE_FILE))
+        );
+
+        let file = file_with(
+            "database_url = \"postgres://scimd:filepw@db/scimd\"\ndb_max_connections = 20\ndb_acquire_timeout = \"3s\"\ndb_statement_timeout = \"1m\"\n",
+        );
+        let mut args = args_with_config(&file);
+        let settings = Settings::resolve(&args).unwrap();
+        assert_eq!(
+            settings.database_target().unwrap(),
+            DatabaseTarget::Postgres("postgres://scimd:filepw@db/scimd".into())
+        );
+        assert_eq!(settings.database.max_connections, Some(20));
+        assert_eq!(
+            settings.database.acquire_timeout,
+            Some(std::time::Duration::from_secs(3))
+        );
+        assert_eq!(
+            settings.database.statement_timeout,
+            Some(std::time::Duration::from_secs(60))
+        );
+        assert_eq!(settings.database_display(), "postgres://scimd:***@db/scimd");
+
+        args.database = Some("sqlite:///tmp/x.db".into());
+        args.db_max_connections = Some(3);
+        let settings = Settings::resolve(&args).unwrap();
+        assert_eq!(
+            settings.database_target().unwrap(),
+            DatabaseTarget::Sqlite(PathBuf::from("/tmp/x.db"))
+        );
+        assert_eq!(settings.database.max_connections, Some(3));
+    }
+
+    #[test]
+    fn bad_database_settings_are_errors_without_the_password() {
+        let args = SettingsArgs {
+            database: Some("mysql://root:topsecret@db/scimd".into()),
+            ..SettingsArgs::default()
+        };
+        let err = Settings::resolve(&args).unwrap_err().to_string();
+        assert!(err.contains("mysql://root:***@db/scimd"), "{err}");
+        assert!(!err.contains("topsecret"), "{err}");
+
+        let file = file_with("db_acquire_timeout = \"soon\"\n");
+        let err = Settings::resolve(&args_with_config(&file)).unwrap_err();
+        assert!(err.to_string().contains("db_acquire_timeout"), "{err}");
+
+        let file = file_with("db_max_connections = 0\n");
+        assert!(Settings::resolve(&args_with_config(&file)).is_err());
     }
 }

@@ -20,7 +20,8 @@ pub async fn admin_key(settings: &Settings, command: AdminKeyCommand) -> Result<
     let now = OffsetDateTime::now_utc();
     match command {
         AdminKeyCommand::Create { name, json } => {
-            let store = store::open(settings, Create::IfMissing).await?;
+            let store =
+                store::open(settings, Create::IfMissing, crate::store::Migrations::Apply).await?;
             let issued = create_admin_key(store.as_ref(), &name, now).await?;
             if json {
                 let out = json!({"id": issued.record.id, "name": name, "key": issued.key});
@@ -39,7 +40,8 @@ pub async fn admin_key(settings: &Settings, command: AdminKeyCommand) -> Result<
             Ok(())
         }
         AdminKeyCommand::List { json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store =
+                store::open(settings, Create::Never, crate::store::Migrations::Apply).await?;
             let keys = store.list_admin_keys().await?;
             let status = |revoked: Option<OffsetDateTime>| match revoked {
                 Some(at) if at <= now => "revoked",
@@ -81,7 +83,8 @@ pub async fn admin_key(settings: &Settings, command: AdminKeyCommand) -> Result<
             Ok(())
         }
         AdminKeyCommand::Revoke { key_id, json } => {
-            let store = store::open(settings, Create::Never).await?;
+            let store =
+                store::open(settings, Create::Never, crate::store::Migrations::Apply).await?;
             if !store.revoke_admin_key(&key_id, now).await? {
                 return Err(CliError::NotFound(format!(
                     "no admin key '{key_id}' (see: scimd admin-key list)"
@@ -113,7 +116,7 @@ pub async fn oauth_client(
     settings: &Settings,
     command: OAuthClientCommand,
 ) -> Result<(), CliError> {
-    let store = store::open(settings, Create::Never).await?;
+    let store = store::open(settings, Create::Never, crate::store::Migrations::Apply).await?;
     let now = OffsetDateTime::now_utc();
     match command {
         OAuthClientCommand::Create { tenant, name, json } => {

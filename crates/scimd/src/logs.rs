@@ -12,7 +12,7 @@ use time::macros::format_description;
 
 /// Runs `scimd logs`.
 pub async fn run(settings: &Settings, args: LogsArgs) -> Result<(), CliError> {
-    let store = store::open(settings, Create::Never).await?;
+    let store = store::open(settings, Create::Never, crate::store::Migrations::Apply).await?;
     let status = if args.errors {
         Some("errors".to_owned())
     } else {

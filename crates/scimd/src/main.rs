@@ -15,6 +15,7 @@ mod duration;
 mod error;
 mod logging;
 mod logs;
+mod migrate;
 mod output;
 mod serve;
 mod store;
@@ -43,12 +44,13 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::resolve(&cli.settings)?;
     let default_level = match cli.command {
-        Command::Serve => DEFAULT_LOG_LEVEL,
+        Command::Serve(_) => DEFAULT_LOG_LEVEL,
         Command::Tenant(_)
         | Command::Token(_)
         | Command::Logs(_)
         | Command::AdminKey(_)
-        | Command::OauthClient(_) => ADMIN_LOG_LEVEL,
+        | Command::OauthClient(_)
+        | Command::Migrate { .. } => ADMIN_LOG_LEVEL,
     };
     logging::init(
         settings.log_format,
@@ -60,7 +62,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .map_err(|e| CliError::io("starting the async runtime", e))?;
     runtime.block_on(async {
         match cli.command {
-            Command::Serve => serve::run(&settings).await,
+            Command::Serve(args) => serve::run(&settings, &args).await,
+            Command::Migrate { json } => migrate::run(&settings, json).await,
             Command::Tenant(command) => admin::tenant(&settings, command).await,
             Command::Token(command) => admin::token(&settings, command).await,
             Command::Logs(args) => logs::run(&settings, args).await,

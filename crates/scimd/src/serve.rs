@@ -1,10 +1,11 @@
 //! `scimd serve`: open the database, bind, print where to connect, serve until
 //! SIGTERM or SIGINT, then let in-flight requests finish.
 
+use crate::cli::ServeArgs;
 use crate::config::Settings;
 use crate::error::CliError;
 use crate::output::print_credentials;
-use crate::store::{self, Create};
+use crate::store::{self, Create, Migrations};
 use scimd_server::state::AppState;
 use scimd_server::tenants::{create_tenant_with_token, scim_base_url};
 use scimd_store::Store;
@@ -24,16 +25,21 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 const MAX_URLS_SHOWN: usize = 10;
 
 /// Runs the server until a stop signal.
-pub async fn run(settings: &Settings) -> Result<(), CliError> {
+pub async fn run(settings: &Settings, args: &ServeArgs) -> Result<(), CliError> {
     let stop = StopSignals::register()?;
-    let store = store::open(settings, Create::IfMissing).await?;
+    let migrations = if args.no_migrate {
+        Migrations::Skip
+    } else {
+        Migrations::Apply
+    };
+    let store = store::open(settings, Create::IfMissing, migrations).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| CliError::io(format!("listening on {}", settings.listen), e))?;
     let bound = listener
         .local_addr()
         .map_err(|e| CliError::io("reading the bound address", e))?;
-    tracing::info!(address = %bound, database = %settings.database_path().display(), "listening");
+    tracing::info!(address = %bound, database = %settings.database_display(), "listening");
 
     let base = settings.base_url(Some(bound));
     println!(

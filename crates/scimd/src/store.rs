@@ -1,9 +1,11 @@
-//! Opening the database in the data directory.
+//! Opening the database: `--database` (PostgreSQL or a SQLite file), else
+//! `scimd.db` in the data directory. Every command goes through [`open`], so the
+//! admin commands work on whatever database the server uses.
 
 use crate::config::Settings;
 use crate::error::CliError;
-use scimd_store::sqlite::{SqliteOptions, SqliteStore};
-use scimd_store::{Store, UniquenessOptions};
+use scimd_store::connect::{self, ConnectOptions, DatabaseTarget};
+use scimd_store::{Store, StoreError, UniquenessOptions};
 use std::sync::Arc;
 
 /// Whether a command may create the data directory and database.
@@ -16,29 +18,140 @@ pub enum Create {
     Never,
 }
 
-/// Opens `<data-dir>/scimd.db`. SQLite in WAL mode lets admin commands run while the
-/// server has it open.
-pub async fn open(settings: &Settings, create: Create) -> Result<Arc<dyn Store>, CliError> {
-    let path = settings.database_path();
-    match create {
-        Create::IfMissing => std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            CliError::io(
-                format!(
-                    "creating the data directory {}",
-                    settings.data_dir.display()
-                ),
-                e,
-            )
-        })?,
-        Create::Never if !path.exists() => return Err(CliError::NoDatabase(path)),
-        Create::Never => {}
+/// Whether opening applies pending migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply them (two processes doing so at once is safe: the store serialises it).
+    Apply,
+    /// Leave the schema alone (`serve --no-migrate`).
+    Skip,
+}
+
+/// Opens the configured database. For a SQLite file the data directory is created
+/// when `create` allows; a PostgreSQL database must exist already (creating
+/// databases is the operator's business), but its tables are created by migrations.
+pub async fn open(
+    settings: &Settings,
+    create: Create,
+    migrations: Migrations,
+) -> Result<Arc<dyn Store>, CliError> {
+    let target = settings.database_target()?;
+    if let DatabaseTarget::Sqlite(path) = &target {
+        match create {
+            Create::IfMissing => {
+                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        CliError::io(format!("creating the data directory {}", dir.display()), e)
+                    })?;
+                }
+            }
+            Create::Never if !path.exists() => return Err(CliError::NoDatabase(path.clone())),
+            Create::Never => {}
+        }
     }
-    let options = SqliteOptions {
+    let options = connect_options(settings, migrations);
+    connect::connect(&target, &options)
+        .await
+        .map_err(|e| redact_store_error(e, settings))
+}
+
+/// Applies pending migrations; returns the versions applied (empty when the schema
+/// was current).
+pub async fn migrate(settings: &Settings) -> Result<Vec<i64>, CliError> {
+    let target = settings.database_target()?;
+    if let DatabaseTarget::Sqlite(path) = &target {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                CliError::io(format!("creating the data directory {}", dir.display()), e)
+            })?;
+        }
+    }
+    connect::migrate(&target, &connect_options(settings, Migrations::Apply))
+        .await
+        .map_err(|e| redact_store_error(e, settings))
+}
+
+/// The store's connection options: the store's defaults, overridden by settings.
+pub fn connect_options(settings: &Settings, migrations: Migrations) -> ConnectOptions {
+    let defaults = ConnectOptions::default();
+    let db = &settings.database;
+    ConnectOptions {
+        max_connections: db.max_connections.unwrap_or(defaults.max_connections),
+        acquire_timeout: db.acquire_timeout.unwrap_or(defaults.acquire_timeout),
+        statement_timeout: db.statement_timeout.unwrap_or(defaults.statement_timeout),
         uniqueness: UniquenessOptions {
             external_id: settings.unique_external_id,
         },
-        ..SqliteOptions::default()
+        run_migrations: migrations == Migrations::Apply,
+        ..defaults
+    }
+}
+
+/// A driver error may quote the connection string; make sure the password never
+/// reaches stderr or a log.
+fn redact_store_error(error: StoreError, settings: &Settings) -> CliError {
+    let Some(url) = &settings.database.url else {
+        return CliError::Store(error);
     };
-    let store = SqliteStore::open_with(&path, &options).await?;
-    Ok(Arc::new(store))
+    CliError::Store(match error {
+        StoreError::Unavailable(message) => {
+            StoreError::Unavailable(redact_secret_in(&message, url))
+        }
+        StoreError::Database(message) => StoreError::Database(redact_secret_in(&message, url)),
+        scim @ StoreError::Scim(_) => scim,
+    })
+}
+
+/// The password of a URL's `user:password@` part, if any.
+fn password_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    Some(password).filter(|p| !p.is_empty())
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`; other strings
+/// unchanged.
+pub fn redact_password(url: &str) -> String {
+    match password_of(url) {
+        Some(password) => url.replacen(&format!(":{password}@"), ":***@", 1),
+        None => url.to_owned(),
+    }
+}
+
+/// `text` with every occurrence of `url`'s password replaced by `***` (and the URL
+/// itself by its redacted form).
+pub fn redact_secret_in(text: &str, url: &str) -> String {
+    let text = text.replace(url, &redact_password(url));
+    match password_of(url) {
+        Some(password) => text.replace(password, "***"),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_and_nothing_else_changes() {
+        assert_eq!(
+            redact_password("postgres://scimd:s3cr3t@db.internal:5432/scimd?sslmode=require"),
+            "postgres://scimd:***@db.internal:5432/scimd?sslmode=require"
+        );
+        assert_eq!(
+            redact_password("postgresql://scimd@db/scimd"),
+            "postgresql://scimd@db/scimd"
+        );
+        assert_eq!(
+            redact_password("postgres://u:p%40ss@h/d"),
+            "postgres://u:***@h/d"
+        );
+        assert_eq!(redact_password("/var/lib/scimd.db"), "/var/lib/scimd.db");
+        let message = "could not connect to postgres://u:hunter2@h/d: password hunter2 refused";
+        let redacted = redact_secret_in(message, "postgres://u:hunter2@h/d");
+        assert!(!redacted.contains("hunter2"), "{redacted}");
+        assert!(redacted.contains("postgres://u:***@h/d"), "{redacted}");
+    }
 }

@@ -23,6 +23,10 @@ fn scimd(dir: &Path) -> Command {
         "SCIMD_CONFIG",
         "SCIMD_LOG_FORMAT",
         "SCIMD_LOG_LEVEL",
+        "SCIMD_DATABASE_URL",
+        "SCIMD_DB_MAX_CONNECTIONS",
+        "SCIMD_DB_ACQUIRE_TIMEOUT",
+        "SCIMD_DB_STATEMENT_TIMEOUT",
     ] {
         cmd.env_remove(var);
     }

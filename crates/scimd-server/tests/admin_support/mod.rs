@@ -1,5 +1,5 @@
-//! Support for the admin API and OAuth tests: a real server on a real SQLite file
-//! over loopback, an admin key, and helpers that keep every response for the
+//! Support for the admin API and OAuth tests: a real server on a real database
+//! (`SCIMD_TEST_BACKEND`: a SQLite file, or PostgreSQL) over loopback, an admin key, and helpers that keep every response for the
 //! secret-leak checks.
 #![allow(dead_code)]
 
@@ -7,11 +7,13 @@ use reqwest::{Method, StatusCode};
 use scimd_server::admin::keys::create_admin_key;
 use scimd_server::config::ServerConfig;
 use scimd_server::state::AppState;
-use scimd_store::sqlite::SqliteStore;
 use scimd_store::Store;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
+
+#[path = "../common/database.rs"]
+mod database;
 
 pub struct AdminServer {
     pub origin: String,
@@ -21,7 +23,7 @@ pub struct AdminServer {
     /// Every error response body received (status >= 400), for leak checks.
     pub error_bodies: Mutex<Vec<String>>,
     shutdown: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+    _dir: database::TestDatabase,
 }
 
 pub struct Reply {
@@ -60,12 +62,8 @@ impl AdminServer {
     }
 
     pub async fn start_with(config: ServerConfig) -> AdminServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("scimd.db"))
-                .await
-                .expect("open sqlite"),
-        );
+        let dir = database::TestDatabase::fresh().await;
+        let store: Arc<dyn Store> = dir.connect().await;
         let key = create_admin_key(store.as_ref(), "tests", time::OffsetDateTime::now_utc())
             .await
             .expect("admin key");

@@ -1,11 +1,17 @@
-//! Test support: a real scimd on a real SQLite file, served over loopback HTTP.
+//! Test support: a real scimd on a real database, served over loopback HTTP.
+//!
+//! The backend comes from `SCIMD_TEST_BACKEND`: `sqlite` (the default: a fresh file
+//! in a temporary directory) or `postgres` (a fresh database on the cluster named by
+//! `SCIMD_TEST_POSTGRES_URL`, which `scripts/test` starts). Every test in this
+//! directory runs unchanged on either.
 #![allow(dead_code)]
+
+pub mod database;
 
 use reqwest::{Method, StatusCode};
 use scimd_server::config::ServerConfig;
 use scimd_server::state::AppState;
 use scimd_server::tenants;
-use scimd_store::sqlite::SqliteStore;
 use scimd_store::Store;
 use serde_json::Value;
 use std::sync::Arc;
@@ -25,8 +31,9 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     /// An HTTP client.
     pub client: reqwest::Client,
+    /// The database behind the store (to open more connections to it).
+    pub database: database::TestDatabase,
     shutdown: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -37,28 +44,12 @@ impl TestServer {
 
     /// Starts a server with this configuration and a tenant `acme`.
     pub async fn start_with(config: ServerConfig) -> TestServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("scimd.db"))
-                .await
-                .expect("open sqlite"),
-        );
+        let database = database::TestDatabase::fresh().await;
+        let store = database.connect().await;
         let (_tenant, issued) = tenants::create_tenant_with_token(store.as_ref(), "acme", "Acme")
             .await
             .expect("create tenant");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("local addr");
-        let state = AppState::new(store.clone(), config);
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = scimd_server::serve(listener, state, async move {
-                let _ = rx.await;
-            })
-            .await;
-        });
-        let origin = format!("http://{addr}");
+        let (origin, tx) = spawn_server(store.clone(), config).await;
         TestServer {
             base: format!("{origin}/scim/v2/acme"),
             origin,
@@ -70,7 +61,7 @@ impl TestServer {
                 .build()
                 .expect("client"),
             shutdown: Some(tx),
-            _dir: dir,
+            database,
         }
     }
 
@@ -110,6 +101,27 @@ impl TestServer {
     }
 }
 
+/// Serves `store` on a free loopback port until the returned sender is used or
+/// dropped; returns the origin (`http://127.0.0.1:PORT`).
+pub async fn spawn_server(
+    store: Arc<dyn Store>,
+    config: ServerConfig,
+) -> (String, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let state = AppState::new(store, config);
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = scimd_server::serve(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    (format!("http://{addr}"), tx)
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -126,6 +138,11 @@ pub struct Response {
 }
 
 impl Response {
+    /// Reads a response whole.
+    pub async fn read(resp: reqwest::Response) -> Response {
+        Self::from(resp).await
+    }
+
     async fn from(resp: reqwest::Response) -> Response {
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -1,6 +1,13 @@
-//! Support for the ops tests: a server over loopback on a real SQLite file, whose
-//! database can be taken away to test readiness.
+//! Support for the ops tests: a server over loopback on a real database (the backend
+//! `SCIMD_TEST_BACKEND` names, see `common/database.rs`), whose database can be taken
+//! away to test readiness.
 #![allow(dead_code)]
+
+#[path = "../common/database.rs"]
+pub mod database;
+
+use database::{Backend, TestDatabase};
+use scimd_store::Store;
 
 use scimd_server::config::ServerConfig;
 use scimd_server::state::AppState;
@@ -12,26 +19,39 @@ use tokio::sync::oneshot;
 pub struct OpsServer {
     pub origin: String,
     pub token: String,
-    pub store: Arc<SqliteStore>,
-    _dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    /// SQLite: the same store, whose pools `lose_database` closes.
+    sqlite: Option<Arc<SqliteStore>>,
+    database: TestDatabase,
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl OpsServer {
-    /// Makes the database unreachable, as an outage would: the store's connection
-    /// pools are closed, so every query fails.
+    /// Makes the database unreachable, as an outage would. SQLite: the store's
+    /// connection pools are closed, so every query fails. PostgreSQL: the database
+    /// refuses connections and the open ones are terminated.
     pub async fn lose_database(&self) {
-        self.store.close().await;
+        match &self.sqlite {
+            Some(sqlite) => sqlite.close().await,
+            None => self.database.refuse_connections().await,
+        }
+    }
+
+    /// The database backend this server runs on.
+    pub fn backend(&self) -> Backend {
+        self.database.backend
     }
 
     pub async fn start() -> OpsServer {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(
-            SqliteStore::open(&dir.path().join("scimd.db"))
-                .await
-                .unwrap(),
-        );
+        let database = TestDatabase::fresh().await;
+        let (store, sqlite): (Arc<dyn Store>, _) = match (&database.backend, &database.target) {
+            (Backend::Sqlite, scimd_store::connect::DatabaseTarget::Sqlite(path)) => {
+                let sqlite = Arc::new(SqliteStore::open(path).await.unwrap());
+                (sqlite.clone(), Some(sqlite))
+            }
+            _ => (database.connect().await, None),
+        };
         let (_tenant, issued) = tenants::create_tenant_with_token(store.as_ref(), "acme", "Acme")
             .await
             .unwrap();
@@ -41,7 +61,8 @@ impl OpsServer {
             origin: origin.0,
             token: issued.token,
             store,
-            _dir: dir,
+            sqlite,
+            database,
             client: reqwest::Client::new(),
             shutdown: Some(origin.1),
         }
