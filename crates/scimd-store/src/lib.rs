@@ -16,6 +16,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod columns;
+mod credential_sql;
 mod error;
 mod fold;
 mod model;
