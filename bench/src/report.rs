@@ -251,7 +251,10 @@ type GrowthRow = (String, u64, [Option<f64>; 4]);
 
 fn growth(results: &[ScenarioResult]) -> Vec<GrowthRow> {
     let mut rows: BTreeMap<(String, u64), [Vec<f64>; 4]> = BTreeMap::new();
-    for r in results.iter().filter(|r| r.target.starts_with("scimd")) {
+    let relevant = |r: &&ScenarioResult| {
+        r.target.starts_with("scimd") && (r.scenario == "mixed" || r.scenario == "startup")
+    };
+    for r in results.iter().filter(relevant) {
         let Some(users) = r.params.get("users").and_then(Value::as_u64) else {
             continue;
         };
@@ -466,7 +469,7 @@ mod tests {
             result(
                 "entra-cycle",
                 SCIMD_SQLITE,
-                json!({}),
+                json!({"users": 500}),
                 &[("end_to_end_s", 10.0)],
             ),
             result(
@@ -499,5 +502,7 @@ mod tests {
             md.contains("| scimd-sqlite | 100000 | 6000 | 5.00 | 50.0 | – |"),
             "{md}"
         );
+        // Only mixed and start-up runs make the growth table.
+        assert!(!md.contains("| scimd-sqlite | 500 |"), "{md}");
     }
 }
