@@ -79,9 +79,13 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
             .synchronous(SqliteSynchronous::Normal);
+        // No ping before each acquire (sqlx's default): on SQLite every statement is a
+        // round trip to the connection's worker thread, and the ping doubled them; a
+        // file connection does not go stale like a network one.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(
                 base.clone()
@@ -94,6 +98,7 @@ impl SqliteStore {
         // the journal mode is a property of the file, so they do not set it.
         let readers = SqlitePoolOptions::new()
             .max_connections(options.readers.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(base.read_only(true))
             .await?;

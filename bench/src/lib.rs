@@ -1,0 +1,35 @@
+//! # scimd-bench
+//!
+//! A SCIM load generator for loopback servers, built to compare scimd with other SCIM
+//! servers on the same machine in the same run (issue 6):
+//!
+//! - [`target`]: the server under test; only loopback URLs are accepted;
+//! - [`client`]: one keep-alive HTTP client shared by N concurrent workers;
+//! - [`stats`]: per-operation latencies (exact percentiles from every sample);
+//! - [`scenarios`]: `entra-cycle`, `mixed`, `big-group`, `import`, `get-by-id`;
+//! - [`bare`]: a fixed-JSON axum endpoint on scimd's own stack, the machine's ceiling;
+//! - [`startup`]: `scimd serve` start to first served request;
+//! - [`rss`]: a process's peak resident memory;
+//! - [`report`]: results as JSON and a markdown table with ratios and the issue's targets.
+//!
+//! Every scenario is bounded twice: by its planned operation count and by a wall-clock
+//! cap, so a slow server can never make a run unbounded; a capped run says how much it
+//! completed.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod bare;
+pub mod bodies;
+pub mod client;
+pub mod error;
+pub mod load;
+pub mod report;
+pub mod result;
+pub mod rss;
+pub mod scenarios;
+pub mod startup;
+pub mod stats;
+pub mod target;
+
+pub use error::BenchError;

@@ -1,0 +1,357 @@
+//! `scimd-bench`: run one scenario against one loopback SCIM server, serve the bare
+//! endpoint, measure scimd's start-up, or turn results into a report. `bench/run`
+//! drives it for the whole side-by-side comparison.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+use clap::{Parser, Subcommand, ValueEnum};
+use scimd_bench::client::ScimClient;
+use scimd_bench::result::ScenarioResult;
+use scimd_bench::scenarios::{big_group, entra_cycle, get_by_id, import, mixed, RunSettings};
+use scimd_bench::{bare, report, startup, BenchError};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// scimd's load generator (loopback targets only).
+#[derive(Debug, Parser)]
+#[command(name = "scimd-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one scenario against one SCIM server and append its result (one JSON line).
+    Run(RunArgs),
+    /// Serve the bare endpoint (fixed JSON on every path) until SIGTERM or Ctrl-C.
+    Bare {
+        /// Address to listen on (loopback).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+    },
+    /// Measure `scimd serve` start to the first 200 on GET /Users/{id}.
+    Startup {
+        /// The scimd binary.
+        #[arg(long)]
+        scimd: PathBuf,
+        /// Tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// A token of the tenant.
+        #[arg(long, env = "SCIMD_BENCH_TOKEN")]
+        token: String,
+        /// Starts to take (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Users in the database (a label for the report).
+        #[arg(long)]
+        users: u64,
+        /// Target label.
+        #[arg(long, default_value = "scimd-sqlite")]
+        target: String,
+        /// Seconds one start may take.
+        #[arg(long, default_value_t = 30)]
+        timeout_secs: u64,
+        /// Append the result here (JSON lines); stdout when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Arguments given to scimd before `serve`, e.g. `--data-dir DIR`.
+        #[arg(last = true)]
+        scimd_args: Vec<String>,
+    },
+    /// Turn JSON-lines results into results.json and results.md.
+    Report {
+        /// The JSON-lines file `run` and `startup` appended to.
+        #[arg(long)]
+        results: PathBuf,
+        /// Where to write all results as one JSON array.
+        #[arg(long)]
+        json: PathBuf,
+        /// Where to write the markdown report.
+        #[arg(long)]
+        md: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ScenarioName {
+    EntraCycle,
+    Mixed,
+    BigGroup,
+    Import,
+    GetById,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The scenario.
+    #[arg(long, value_enum)]
+    scenario: ScenarioName,
+    /// SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2/bench (loopback only).
+    #[arg(long)]
+    base: String,
+    /// Bearer token (omit for servers without authentication).
+    #[arg(long, env = "SCIMD_BENCH_TOKEN")]
+    token: Option<String>,
+    /// Target label in the results, e.g. scimd-sqlite, scim2-server, bare.
+    #[arg(long)]
+    target: String,
+    /// Round number.
+    #[arg(long, default_value_t = 1)]
+    round: u32,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Wall-clock cap of the whole scenario, in seconds.
+    #[arg(long, default_value_t = 300)]
+    cap_secs: u64,
+    /// The server's pid, to read its peak RSS after the run.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Append the result here (JSON lines); stdout when absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Users (entra-cycle: provisioned; mixed, import, get-by-id: seeded).
+    #[arg(long, default_value_t = 10_000)]
+    users: usize,
+    /// entra-cycle: groups.
+    #[arg(long, default_value_t = 100)]
+    groups: usize,
+    /// entra-cycle: members per group.
+    #[arg(long, default_value_t = 100)]
+    members_per_group: usize,
+    /// entra-cycle: member values per PATCH.
+    #[arg(long, default_value_t = 50)]
+    patch_batch: usize,
+    /// mixed, get-by-id: seconds of load.
+    #[arg(long, default_value_t = 20.0)]
+    duration_secs: f64,
+    /// mixed: most operations.
+    #[arg(long, default_value_t = 10_000_000)]
+    max_ops: u64,
+    /// big-group: group sizes.
+    #[arg(long, value_delimiter = ',', default_values_t = [1000, 100_000])]
+    sizes: Vec<usize>,
+    /// big-group: add/read/remove rounds per size.
+    #[arg(long, default_value_t = 200)]
+    rounds: usize,
+    /// big-group: member values per PATCH while filling.
+    #[arg(long, default_value_t = 1000)]
+    fill_batch: usize,
+    /// import: page size.
+    #[arg(long, default_value_t = 100)]
+    page_size: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("scimd-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scimd-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> Result<(), BenchError> {
+    match command {
+        Command::Run(args) => {
+            let result = run(&args).await?;
+            eprintln!(
+                "{} {} round {}: {:.1} s, verified: {}{}",
+                result.target,
+                result.scenario,
+                result.round,
+                result.elapsed_s,
+                result.verification.passed,
+                if result.capped {
+                    format!(", capped at {:.0}%", result.completed_fraction * 100.0)
+                } else {
+                    String::new()
+                }
+            );
+            for failure in &result.verification.failures {
+                eprintln!("  check failed: {failure}");
+            }
+            emit(&result, args.out.as_ref())
+        }
+        Command::Bare { listen } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| BenchError::io(format!("binding {listen}"), e))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| BenchError::io("reading the bound address", e))?;
+            println!("bare endpoint listening on http://{addr}");
+            let _ = std::io::stdout().flush();
+            bare::serve(listener, stop_signal())
+                .await
+                .map_err(|e| BenchError::io("serving", e))
+        }
+        Command::Startup {
+            scimd,
+            tenant,
+            token,
+            rounds,
+            users,
+            target,
+            timeout_secs,
+            out,
+            scimd_args,
+        } => {
+            let result = startup::measure(&startup::StartupParams {
+                scimd,
+                args: scimd_args,
+                tenant,
+                token,
+                rounds,
+                timeout: Duration::from_secs(timeout_secs),
+                users,
+                target,
+            })
+            .await?;
+            eprintln!(
+                "{} startup with {users} users: {:.1} ms (median), verified: {}",
+                result.target,
+                result
+                    .metrics
+                    .get("start_to_first_request_ms")
+                    .copied()
+                    .unwrap_or(0.0),
+                result.verification.passed
+            );
+            emit(&result, out.as_ref())
+        }
+        Command::Report { results, json, md } => {
+            let text = std::fs::read_to_string(&results)
+                .map_err(|e| BenchError::io(format!("reading {}", results.display()), e))?;
+            let mut all = Vec::new();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let r: ScenarioResult = serde_json::from_str(line)
+                    .map_err(|e| BenchError::json(format!("a line of {}", results.display()), e))?;
+                all.push(r);
+            }
+            let pretty = serde_json::to_string_pretty(&all)
+                .map_err(|e| BenchError::json("serialising results", e))?;
+            std::fs::write(&json, pretty)
+                .map_err(|e| BenchError::io(format!("writing {}", json.display()), e))?;
+            std::fs::write(&md, report::markdown(&all))
+                .map_err(|e| BenchError::io(format!("writing {}", md.display()), e))?;
+            Ok(())
+        }
+    }
+}
+
+async fn run(args: &RunArgs) -> Result<ScenarioResult, BenchError> {
+    let connections = args.connections.max(1);
+    let client = ScimClient::new(
+        &args.base,
+        args.token.as_deref(),
+        connections,
+        Duration::from_secs(args.cap_secs.clamp(5, 120)),
+    )?;
+    let settings = RunSettings {
+        target: args.target.clone(),
+        round: args.round,
+        connections,
+        cap: Duration::from_secs(args.cap_secs),
+        server_pid: args.server_pid,
+        run_tag: run_tag(),
+    };
+    let outcome = match args.scenario {
+        ScenarioName::EntraCycle => {
+            let p = entra_cycle::EntraCycleParams {
+                users: args.users,
+                groups: args.groups,
+                members_per_group: args.members_per_group,
+                patch_batch: args.patch_batch,
+            };
+            entra_cycle::run(&client, &settings, &p).await?
+        }
+        ScenarioName::Mixed => {
+            let p = mixed::MixedParams {
+                users: args.users,
+                duration_s: args.duration_secs,
+                max_ops: args.max_ops,
+            };
+            mixed::run(&client, &settings, &p).await?
+        }
+        ScenarioName::BigGroup => {
+            let p = big_group::BigGroupParams {
+                sizes: args.sizes.clone(),
+                rounds: args.rounds,
+                fill_batch: args.fill_batch,
+            };
+            big_group::run(&client, &settings, &p).await?
+        }
+        ScenarioName::Import => {
+            let p = import::ImportParams {
+                users: args.users,
+                page_size: args.page_size,
+            };
+            import::run(&client, &settings, &p).await?
+        }
+        ScenarioName::GetById => {
+            let p = get_by_id::GetByIdParams {
+                users: args.users,
+                duration_s: args.duration_secs,
+            };
+            get_by_id::run(&client, &settings, &p).await?
+        }
+    };
+    Ok(outcome.into_result(&settings))
+}
+
+/// A short random tag so names of separate runs never collide.
+fn run_tag() -> String {
+    format!("b{:08x}", rand::random::<u32>())
+}
+
+fn emit(result: &ScenarioResult, out: Option<&PathBuf>) -> Result<(), BenchError> {
+    let line = serde_json::to_string(result).map_err(|e| BenchError::json("serialising", e))?;
+    match out {
+        Some(path) => {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| BenchError::io(format!("opening {}", path.display()), e))?;
+            writeln!(file, "{line}")
+                .map_err(|e| BenchError::io(format!("writing {}", path.display()), e))
+        }
+        None => {
+            println!("{line}");
+            Ok(())
+        }
+    }
+}
+
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,508 @@
+//! Results to markdown: a table per scenario and size with the median of each metric
+//! over rounds, ratios against scim2-server and the bare endpoint, the issue's targets
+//! checked one by one, and how scimd grows with data size.
+
+use crate::result::ScenarioResult;
+use crate::stats::median;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The label of the comparison server in results.
+pub const SCIM2_SERVER: &str = "scim2-server";
+/// The label of the bare endpoint in results.
+pub const BARE: &str = "bare";
+/// The label of scimd on SQLite.
+pub const SCIMD_SQLITE: &str = "scimd-sqlite";
+
+const SCENARIO_ORDER: [&str; 6] = [
+    "entra-cycle",
+    "mixed",
+    "get-by-id",
+    "big-group",
+    "import",
+    "startup",
+];
+
+/// Whether a bigger value of `metric` is better (rates), or a smaller one (times, memory).
+pub fn higher_is_better(metric: &str) -> bool {
+    metric.ends_with("per_s")
+}
+
+/// Results of one scenario with the same sizes, by target.
+struct Group<'a> {
+    scenario: String,
+    params: Value,
+    by_target: Vec<(String, Vec<&'a ScenarioResult>)>,
+}
+
+fn params_key(params: &Value) -> Value {
+    // Rounds and samples differ between runs of the same sizes.
+    let mut p = params.clone();
+    if let Value::Object(map) = &mut p {
+        map.remove("samples_ms");
+    }
+    p
+}
+
+fn groups(results: &[ScenarioResult]) -> Vec<Group<'_>> {
+    let mut out: Vec<Group<'_>> = Vec::new();
+    for scenario in SCENARIO_ORDER {
+        for r in results.iter().filter(|r| r.scenario == scenario) {
+            let key = params_key(&r.params);
+            let group = match out.iter_mut().position(|g| {
+                g.scenario == scenario && (g.params == key || (scenario == "get-by-id"))
+            }) {
+                Some(i) => out.get_mut(i),
+                None => {
+                    out.push(Group {
+                        scenario: scenario.to_string(),
+                        params: key,
+                        by_target: Vec::new(),
+                    });
+                    out.last_mut()
+                }
+            };
+            let Some(group) = group else { continue };
+            match group.by_target.iter_mut().find(|(t, _)| *t == r.target) {
+                Some((_, list)) => list.push(r),
+                None => group.by_target.push((r.target.clone(), vec![r])),
+            }
+        }
+    }
+    out
+}
+
+fn metric_median(results: &[&ScenarioResult], metric: &str) -> Option<f64> {
+    let values: Vec<f64> = results
+        .iter()
+        .filter_map(|r| r.metrics.get(metric).copied())
+        .collect();
+    (!values.is_empty()).then(|| median(&values))
+}
+
+fn rss_median_mb(results: &[&ScenarioResult]) -> Option<f64> {
+    let values: Vec<f64> = results
+        .iter()
+        .filter_map(|r| r.peak_rss_kb)
+        .map(|kb| kb as f64 / 1024.0)
+        .collect();
+    (!values.is_empty()).then(|| median(&values))
+}
+
+/// How much better `a` is than `b` for `metric` (>1: `a` is better).
+pub fn advantage(metric: &str, a: f64, b: f64) -> Option<f64> {
+    let (num, den) = if higher_is_better(metric) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    (den > 0.0 && num.is_finite()).then(|| num / den)
+}
+
+fn fmt_num(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn status_cell(results: &[&ScenarioResult]) -> String {
+    let verified = results.iter().all(|r| r.verification.passed);
+    let capped: Vec<f64> = results
+        .iter()
+        .filter(|r| r.capped)
+        .map(|r| r.completed_fraction)
+        .collect();
+    let mut cell = if verified {
+        "verified".to_string()
+    } else {
+        "NOT verified".to_string()
+    };
+    if let Some(f) = capped.first() {
+        let _ = write!(
+            cell,
+            ", capped at {:.0}% done (rates extrapolated)",
+            f * 100.0
+        );
+    }
+    let _ = write!(cell, ", {} round(s)", results.len());
+    cell
+}
+
+/// The markdown report.
+pub fn markdown(results: &[ScenarioResult]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# scimd-bench results\n");
+    let _ = writeln!(
+        md,
+        "Medians over rounds. Ratios say how many times better scimd is (higher rate or \
+         lower time); `capped` means the wall-clock cap stopped that target early, and its \
+         times are extrapolated from its measured rate.\n"
+    );
+    let _ = writeln!(md, "## Targets of issue 6\n");
+    for line in targets(results) {
+        let _ = writeln!(md, "- {line}");
+    }
+    let _ = writeln!(md);
+    for group in groups(results) {
+        let _ = writeln!(md, "## {} {}\n", group.scenario, group.params);
+        let targets: Vec<&str> = group.by_target.iter().map(|(t, _)| t.as_str()).collect();
+        let refs: Vec<&str> = [SCIM2_SERVER, BARE]
+            .into_iter()
+            .filter(|r| targets.contains(r))
+            .collect();
+        let scimds: Vec<&str> = targets
+            .iter()
+            .copied()
+            .filter(|t| t.starts_with("scimd"))
+            .collect();
+        let mut header = String::from("| metric |");
+        let mut rule = String::from("|---|");
+        for t in &targets {
+            let _ = write!(header, " {t} |");
+            rule.push_str("---:|");
+        }
+        for s in &scimds {
+            for r in &refs {
+                let _ = write!(header, " {s} vs {r} |");
+                rule.push_str("---:|");
+            }
+        }
+        let _ = writeln!(md, "{header}\n{rule}");
+        let mut metrics: Vec<String> = Vec::new();
+        for (_, list) in &group.by_target {
+            for r in list {
+                for m in r.metrics.keys() {
+                    if !metrics.contains(m) {
+                        metrics.push(m.clone());
+                    }
+                }
+            }
+        }
+        let lookup = |t: &str| {
+            group
+                .by_target
+                .iter()
+                .find(|(n, _)| n == t)
+                .map(|(_, l)| l.as_slice())
+        };
+        for m in &metrics {
+            let mut row = format!("| {m} |");
+            for t in &targets {
+                let v = lookup(t).and_then(|l| metric_median(l, m));
+                let _ = write!(row, " {} |", v.map(fmt_num).unwrap_or_else(|| "–".into()));
+            }
+            for s in &scimds {
+                for r in &refs {
+                    let a = lookup(s).and_then(|l| metric_median(l, m));
+                    let b = lookup(r).and_then(|l| metric_median(l, m));
+                    let ratio = a.zip(b).and_then(|(a, b)| advantage(m, a, b));
+                    let _ = write!(
+                        row,
+                        " {} |",
+                        ratio
+                            .map(|x| format!("{}×", fmt_num(x)))
+                            .unwrap_or_else(|| "–".into())
+                    );
+                }
+            }
+            let _ = writeln!(md, "{row}");
+        }
+        let mut row = String::from("| peak RSS (MB) |");
+        for t in &targets {
+            let v = lookup(t).and_then(rss_median_mb);
+            let _ = write!(row, " {} |", v.map(fmt_num).unwrap_or_else(|| "–".into()));
+        }
+        for _ in 0..scimds.len() * refs.len() {
+            row.push_str(" |");
+        }
+        let _ = writeln!(md, "{row}");
+        let mut row = String::from("| status |");
+        for t in &targets {
+            let _ = write!(row, " {} |", lookup(t).map(status_cell).unwrap_or_default());
+        }
+        for _ in 0..scimds.len() * refs.len() {
+            row.push_str(" |");
+        }
+        let _ = writeln!(md, "{row}\n");
+    }
+    let _ = writeln!(md, "## Growth with data size (scimd)\n");
+    let _ = writeln!(md, "| target | users | mixed ops/s | mixed p99 (ms) | peak RSS under mixed (MB) | start-up (ms) |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
+    for (target, users, row) in growth(results) {
+        let cell = |v: Option<f64>| v.map(fmt_num).unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            md,
+            "| {target} | {users} | {} | {} | {} | {} |",
+            cell(row[0]),
+            cell(row[1]),
+            cell(row[2]),
+            cell(row[3])
+        );
+    }
+    md
+}
+
+type GrowthRow = (String, u64, [Option<f64>; 4]);
+
+fn growth(results: &[ScenarioResult]) -> Vec<GrowthRow> {
+    let mut rows: BTreeMap<(String, u64), [Vec<f64>; 4]> = BTreeMap::new();
+    let relevant = |r: &&ScenarioResult| {
+        r.target.starts_with("scimd") && (r.scenario == "mixed" || r.scenario == "startup")
+    };
+    for r in results.iter().filter(relevant) {
+        let Some(users) = r.params.get("users").and_then(Value::as_u64) else {
+            continue;
+        };
+        let entry = rows.entry((r.target.clone(), users)).or_default();
+        match r.scenario.as_str() {
+            "mixed" => {
+                let [ops, p99, rss, _] = entry;
+                ops.extend(r.metrics.get("throughput_ops_per_s"));
+                p99.extend(r.metrics.get("all_p99_ms"));
+                rss.extend(r.peak_rss_kb.map(|kb| kb as f64 / 1024.0));
+            }
+            "startup" => {
+                let [_, _, _, start] = entry;
+                start.extend(r.metrics.get("start_to_first_request_ms"));
+            }
+            _ => {}
+        }
+    }
+    rows.into_iter()
+        .map(|((t, u), cols)| {
+            let m = |v: &Vec<f64>| (!v.is_empty()).then(|| median(v));
+            let [a, b, c, d] = &cols;
+            (t, u, [m(a), m(b), m(c), m(d)])
+        })
+        .collect()
+}
+
+fn pick<'a>(
+    results: &'a [ScenarioResult],
+    scenario: &str,
+    target: &str,
+    filter: impl Fn(&Value) -> bool,
+) -> Vec<&'a ScenarioResult> {
+    results
+        .iter()
+        .filter(|r| r.scenario == scenario && r.target == target && filter(&r.params))
+        .collect()
+}
+
+fn verdict(ok: Option<bool>) -> &'static str {
+    match ok {
+        Some(true) => "**met**",
+        Some(false) => "**missed**",
+        None => "not measured",
+    }
+}
+
+/// The issue's targets, one line each.
+pub fn targets(results: &[ScenarioResult]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let conns8 = |p: &Value| p.get("connections").and_then(Value::as_u64) == Some(8);
+    // Mixed at the size both servers ran.
+    let scim2_mixed = pick(results, "mixed", SCIM2_SERVER, conns8);
+    let users = scim2_mixed
+        .first()
+        .and_then(|r| r.params.get("users").cloned());
+    let same_users = |p: &Value| conns8(p) && p.get("users") == users.as_ref();
+    let scimd_mixed = pick(results, "mixed", SCIMD_SQLITE, same_users);
+    let a = metric_median(&scimd_mixed, "throughput_ops_per_s");
+    let b = metric_median(&scim2_mixed, "throughput_ops_per_s");
+    let p99 = metric_median(&scimd_mixed, "all_p99_ms");
+    let ratio = a
+        .zip(b)
+        .and_then(|(a, b)| advantage("throughput_ops_per_s", a, b));
+    lines.push(format!(
+        "mixed throughput ≥ 20× scim2-server with p99 < 10 ms (8 connections): {} — {} vs {} ops/s = {}×, p99 {} ms",
+        verdict(ratio.zip(p99).map(|(r, p)| r >= 20.0 && p < 10.0)),
+        a.map(fmt_num).unwrap_or_default(),
+        b.map(fmt_num).unwrap_or_default(),
+        ratio.map(fmt_num).unwrap_or_default(),
+        p99.map(fmt_num).unwrap_or_default()
+    ));
+    // Entra cycle.
+    let entra_a = pick(results, "entra-cycle", SCIMD_SQLITE, |_| true);
+    let entra_b = pick(results, "entra-cycle", SCIM2_SERVER, |_| true);
+    let a = metric_median(&entra_a, "end_to_end_s");
+    let b = metric_median(&entra_b, "end_to_end_s");
+    let ratio = a.zip(b).and_then(|(a, b)| advantage("end_to_end_s", a, b));
+    lines.push(format!(
+        "entra-cycle ≥ 20× faster end to end: {} — {} s vs {} s{} = {}×",
+        verdict(ratio.map(|r| r >= 20.0)),
+        a.map(fmt_num).unwrap_or_default(),
+        b.map(fmt_num).unwrap_or_default(),
+        if entra_b.iter().any(|r| r.capped) {
+            " (scim2-server capped, extrapolated from its rate)"
+        } else {
+            ""
+        },
+        ratio.map(fmt_num).unwrap_or_default()
+    ));
+    // Big group flatness.
+    let big = pick(results, "big-group", SCIMD_SQLITE, |_| true);
+    let sizes: Vec<u64> = big
+        .first()
+        .and_then(|r| r.params.get("sizes").and_then(Value::as_array))
+        .map(|s| s.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default();
+    if let (Some(small), Some(large)) = (sizes.iter().min(), sizes.iter().max()) {
+        for op in ["add", "remove", "read"] {
+            let s = metric_median(&big, &format!("{op}-{small}_p50_ms"));
+            let l = metric_median(&big, &format!("{op}-{large}_p50_ms"));
+            let growth = s.zip(l).map(|(s, l)| l / s);
+            lines.push(format!(
+                "big-group {op} p50 at K={large} ≤ 1.5× K={small}: {} — {} ms vs {} ms ({}×)",
+                verdict(growth.map(|g| g <= 1.5)),
+                l.map(fmt_num).unwrap_or_default(),
+                s.map(fmt_num).unwrap_or_default(),
+                growth.map(fmt_num).unwrap_or_default()
+            ));
+        }
+    } else {
+        lines.push("big-group flatness: not measured".into());
+    }
+    // GET by id vs bare.
+    let a = metric_median(
+        &pick(results, "get-by-id", SCIMD_SQLITE, |_| true),
+        "throughput_ops_per_s",
+    );
+    let b = metric_median(
+        &pick(results, "get-by-id", BARE, |_| true),
+        "throughput_ops_per_s",
+    );
+    let share = a.zip(b).map(|(a, b)| a / b);
+    lines.push(format!(
+        "GET by id ≥ half the bare endpoint: {} — {} vs {} req/s ({:.0}%)",
+        verdict(share.map(|s| s >= 0.5)),
+        a.map(fmt_num).unwrap_or_default(),
+        b.map(fmt_num).unwrap_or_default(),
+        share.unwrap_or(0.0) * 100.0
+    ));
+    // Memory and start-up at 100k users.
+    let users_100k = |p: &Value| p.get("users").and_then(Value::as_u64) == Some(100_000);
+    let rss = rss_median_mb(&pick(results, "mixed", SCIMD_SQLITE, users_100k));
+    lines.push(format!(
+        "peak RSS < 100 MB serving 100,000 users under mixed (SQLite): {} — {} MB",
+        verdict(rss.map(|m| m < 100.0)),
+        rss.map(fmt_num).unwrap_or_default()
+    ));
+    let start = metric_median(
+        &pick(results, "startup", SCIMD_SQLITE, users_100k),
+        "start_to_first_request_ms",
+    );
+    lines.push(format!(
+        "start to first served request < 200 ms with 100,000 users (SQLite): {} — {} ms",
+        verdict(start.map(|m| m < 200.0)),
+        start.map(fmt_num).unwrap_or_default()
+    ));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::Verification;
+    use serde_json::json;
+
+    fn result(
+        scenario: &str,
+        target: &str,
+        params: Value,
+        metrics: &[(&str, f64)],
+    ) -> ScenarioResult {
+        ScenarioResult {
+            scenario: scenario.into(),
+            target: target.into(),
+            round: 1,
+            params,
+            elapsed_s: 1.0,
+            capped: false,
+            completed_fraction: 1.0,
+            phases: Vec::new(),
+            operations: Vec::new(),
+            metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            verification: Verification {
+                passed: true,
+                checks: vec!["x".into()],
+                failures: Vec::new(),
+            },
+            peak_rss_kb: Some(50 * 1024),
+        }
+    }
+
+    #[test]
+    fn advantage_follows_the_metric_direction() {
+        assert_eq!(advantage("throughput_ops_per_s", 200.0, 10.0), Some(20.0));
+        assert_eq!(advantage("end_to_end_s", 2.0, 40.0), Some(20.0));
+        assert_eq!(advantage("end_to_end_s", 0.0, 40.0), None);
+    }
+
+    #[test]
+    fn targets_are_checked_from_medians() {
+        let p = json!({"users": 100000, "connections": 8, "duration_s": 1.0});
+        let results = vec![
+            result(
+                "mixed",
+                SCIMD_SQLITE,
+                p.clone(),
+                &[("throughput_ops_per_s", 5000.0), ("all_p99_ms", 4.0)],
+            ),
+            result(
+                "mixed",
+                SCIMD_SQLITE,
+                p.clone(),
+                &[("throughput_ops_per_s", 7000.0), ("all_p99_ms", 6.0)],
+            ),
+            result(
+                "mixed",
+                SCIM2_SERVER,
+                p.clone(),
+                &[("throughput_ops_per_s", 200.0), ("all_p99_ms", 40.0)],
+            ),
+            result(
+                "entra-cycle",
+                SCIMD_SQLITE,
+                json!({"users": 500}),
+                &[("end_to_end_s", 10.0)],
+            ),
+            result(
+                "entra-cycle",
+                SCIM2_SERVER,
+                json!({}),
+                &[("end_to_end_s", 100.0)],
+            ),
+        ];
+        let lines = targets(&results);
+        assert!(
+            lines[0].contains("**met**") && lines[0].contains("30.0×"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("**missed**") && lines[1].contains("10.0×"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines
+            .iter()
+            .any(|l| l.starts_with("peak RSS") && l.contains("**met**")));
+        let md = markdown(&results);
+        assert!(
+            md.contains("| throughput_ops_per_s | 6000 | 200 | 30.0× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| scimd-sqlite | 100000 | 6000 | 5.00 | 50.0 | – |"),
+            "{md}"
+        );
+        // Only mixed and start-up runs make the growth table.
+        assert!(!md.contains("| scimd-sqlite | 500 |"), "{md}");
+    }
+}
