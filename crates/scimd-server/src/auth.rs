@@ -14,6 +14,13 @@ use scimd_protocol::ScimError;
 use scimd_store::Tenant;
 use time::OffsetDateTime;
 
+/// The tenant named in a SCIM request's URL, as read at the start of that request (by
+/// the provisioning-log middleware, which needs its log settings first). Request-scoped:
+/// [`TenantAuth`] takes it instead of reading the tenant a second time, and only when
+/// its id is the one in the URL.
+#[derive(Debug, Clone)]
+pub struct RequestTenant(pub Tenant);
+
 /// An authenticated SCIM request: the tenant it is for and the token that proved it.
 #[derive(Debug, Clone)]
 pub struct TenantAuth {
@@ -72,11 +79,19 @@ impl FromRequestParts<AppState> for TenantAuth {
 
         // A token that verified belongs to this tenant, so the tenant exists unless it
         // is being deleted right now.
-        let tenant = state
-            .store()
-            .get_tenant(&tenant_id)
-            .await?
-            .ok_or_else(|| unauthorized(TokenRejection::Invalid))?;
+        let already_read = parts
+            .extensions
+            .get::<RequestTenant>()
+            .filter(|read| read.0.id == tenant_id)
+            .map(|read| read.0.clone());
+        let tenant = match already_read {
+            Some(tenant) => tenant,
+            None => state
+                .store()
+                .get_tenant(&tenant_id)
+                .await?
+                .ok_or_else(|| unauthorized(TokenRejection::Invalid))?,
+        };
         if !tenant.provisioning_enabled {
             return Err(ScimError::new(
                 403,

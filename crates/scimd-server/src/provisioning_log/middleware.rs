@@ -2,7 +2,8 @@
 //!
 //! It runs inside `ops::instrument` (so the request id is known) and records after the
 //! response is complete. The only work on the request path is a tenant lookup (to know
-//! whether the tenant exists and logs bodies), building the entry, and a `try_send`.
+//! whether the tenant exists and logs bodies; authentication then reuses it, see
+//! [`crate::auth::RequestTenant`]), building the entry, and a `try_send`.
 
 use super::classify::classify_client;
 use super::redact::{redact_body, redact_query};
@@ -47,6 +48,11 @@ pub async fn record_scim_request(
         Ok(Some(tenant)) => tenant,
         _ => return next.run(request).await,
     };
+    // Authentication reads the same tenant: hand it over rather than read it twice.
+    let mut request = request;
+    request
+        .extensions_mut()
+        .insert(crate::auth::RequestTenant(tenant.clone()));
     let method = request.method().as_str().to_owned();
     let client = classify_client(header_text(request.headers(), USER_AGENT), uri.query());
     let request_id = request
