@@ -230,11 +230,7 @@ pub async fn revoke_token(
     token_id: &str,
     now: OffsetDateTime,
 ) -> Result<Revocation, StoreError> {
-    let Some(token) = store
-        .get_token(token_id)
-        .await?
-        .filter(|t| t.tenant_id == tenant_id)
-    else {
+    let Some(token) = store.get_token(tenant_id, token_id).await? else {
         return Err(ScimError::not_found(format!(
             "tenant '{}' has no token '{}'",
             printable_id(tenant_id),

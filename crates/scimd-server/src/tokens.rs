@@ -147,13 +147,12 @@ pub async fn verify(
     let Some((id, secret)) = split_token(presented) else {
         return Ok(Err(TokenRejection::Invalid));
     };
-    let Some(record) = store.get_token(id).await? else {
+    // Looked up within the tenant of the URL: a token of tenant A used on tenant B's
+    // URL is simply not found, the same answer as a wrong secret.
+    let Some(record) = store.get_token(tenant_id, id).await? else {
         return Ok(Err(TokenRejection::Invalid));
     };
-    let hash_matches = secret_matches(secret, &record.secret_hash);
-    // The tenant check comes after the hash check and gives the same answer, so a
-    // token of tenant A used on tenant B's URL learns nothing about B.
-    if !hash_matches || record.tenant_id != tenant_id {
+    if !secret_matches(secret, &record.secret_hash) {
         return Ok(Err(TokenRejection::Invalid));
     }
     if record.revoked.is_some_and(|at| at <= now) {

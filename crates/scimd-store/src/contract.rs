@@ -375,8 +375,15 @@ pub async fn tokens(store: &dyn Store) -> CheckResult {
         None,
         "token for unknown tenant",
     )?;
-    assert_eq!(store.get_token("tok1").await?, Some(first.clone()));
-    assert!(store.get_token("nope").await?.is_none());
+    assert_eq!(
+        store.get_token("tokens-a", "tok1").await?,
+        Some(first.clone())
+    );
+    assert!(store.get_token("tokens-a", "nope").await?.is_none());
+    assert!(
+        store.get_token("tokens-b", "tok1").await?.is_none(),
+        "another tenant's token is not found"
+    );
     let listed: Vec<String> = store
         .list_tokens("tokens-a")
         .await?
@@ -390,7 +397,7 @@ pub async fn tokens(store: &dyn Store) -> CheckResult {
     assert!(store.revoke_token("tokens-a", "tok1", grace).await?);
     assert_eq!(
         store
-            .get_token("tok1")
+            .get_token("tokens-a", "tok1")
             .await?
             .ok_or("token missing")?
             .revoked,
@@ -405,7 +412,7 @@ pub async fn tokens(store: &dyn Store) -> CheckResult {
     store.touch_tokens(&[("tok2".into(), base)]).await?;
     assert_eq!(
         store
-            .get_token("tok2")
+            .get_token("tokens-a", "tok2")
             .await?
             .ok_or("token missing")?
             .last_used,
@@ -2379,7 +2386,10 @@ pub async fn oauth_clients(store: &dyn Store) -> CheckResult {
         "access token for an unknown client",
     )?;
     // Verification finds access tokens like any token.
-    assert_eq!(store.get_token("oat1").await?, Some(live.clone()));
+    assert_eq!(
+        store.get_token("oauth-a", "oat1").await?,
+        Some(live.clone())
+    );
     assert!(
         store.list_tokens("oauth-a").await?.is_empty(),
         "list_tokens must leave out access tokens"
@@ -2418,11 +2428,14 @@ pub async fn oauth_clients(store: &dyn Store) -> CheckResult {
         .await?
         .ok_or("client missing")?;
     assert_eq!(revoked_client.revoked, Some(revoked_at));
-    let revoked_token = store.get_token("oat1").await?.ok_or("token missing")?;
+    let revoked_token = store
+        .get_token("oauth-a", "oat1")
+        .await?
+        .ok_or("token missing")?;
     assert_eq!(revoked_token.revoked, Some(revoked_at));
     assert_eq!(
         store
-            .get_token("oat3")
+            .get_token("oauth-a", "oat3")
             .await?
             .ok_or("token missing")?
             .revoked,
@@ -2448,9 +2461,9 @@ pub async fn oauth_clients(store: &dyn Store) -> CheckResult {
     // Pruning removes access tokens expired before the cut-off, and nothing else.
     let pruned = store.prune_access_tokens(base + Duration::hours(2)).await?;
     assert_eq!(pruned, 1);
-    assert!(store.get_token("oat2").await?.is_none());
-    assert!(store.get_token("oat1").await?.is_some());
-    assert!(store.get_token("oat3").await?.is_some());
+    assert!(store.get_token("oauth-a", "oat2").await?.is_none());
+    assert!(store.get_token("oauth-a", "oat1").await?.is_some());
+    assert!(store.get_token("oauth-a", "oat3").await?.is_some());
 
     // Deleting the tenant deletes its clients.
     assert!(store.delete_tenant("oauth-b").await?);

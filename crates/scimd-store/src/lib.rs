@@ -70,9 +70,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new token record (only its hash). Unknown tenant: 404.
     async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
-    /// The token with this public id, whatever its tenant (the caller checks the
-    /// tenant, the hash, expiry and revocation).
-    async fn get_token(&self, token_id: &str) -> StoreResult<Option<TokenRecord>>;
+    /// The tenant's token with this public id (the caller checks the hash, expiry and
+    /// revocation). Scoped by tenant like every other read: another tenant's token
+    /// with the same id is not found.
+    async fn get_token(&self, tenant: &str, token_id: &str) -> StoreResult<Option<TokenRecord>>;
     /// A tenant's tokens, newest first, revoked ones included; OAuth access tokens
     /// are not among them (see [`Store::list_access_tokens`]).
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>>;

@@ -265,8 +265,9 @@ impl Store for PgStore {
         transaction!(self, |conn| tenants::insert_token(conn, token).await)
     }
 
-    async fn get_token(&self, token_id: &str) -> StoreResult<Option<TokenRecord>> {
-        read!(self, |conn| tenants::get_token(conn, token_id).await)
+    async fn get_token(&self, tenant: &str, token_id: &str) -> StoreResult<Option<TokenRecord>> {
+        read!(self, |conn| tenants::get_token(conn, tenant, token_id)
+            .await)
     }
 
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>> {

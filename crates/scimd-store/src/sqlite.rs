@@ -268,9 +268,9 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn get_token(&self, token_id: &str) -> StoreResult<Option<TokenRecord>> {
+    async fn get_token(&self, tenant: &str, token_id: &str) -> StoreResult<Option<TokenRecord>> {
         let mut conn = self.readers.acquire().await?;
-        tenants::get_token(&mut conn, token_id).await
+        tenants::get_token(&mut conn, tenant, token_id).await
     }
 
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>> {

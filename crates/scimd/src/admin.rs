@@ -290,10 +290,7 @@ pub async fn token(settings: &Settings, command: TokenCommand) -> Result<(), Cli
             json,
         } => {
             require_tenant(store.as_ref(), &tenant).await?;
-            let hidden = store
-                .get_token(&token_id)
-                .await?
-                .is_none_or(|t| t.tenant_id != tenant);
+            let hidden = store.get_token(&tenant, &token_id).await?.is_none();
             if hidden {
                 return Err(CliError::NotFound(format!(
                     "tenant '{tenant}' has no token '{token_id}' (see: scimd token list {tenant})"

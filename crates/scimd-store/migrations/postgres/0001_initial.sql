@@ -24,9 +24,9 @@ CREATE TABLE tenants (
     updated              TEXT COLLATE "C" NOT NULL
 );
 
--- Keyed by (tenant, id) like everything else. A token is looked up by its id alone
--- before its tenant is known (the caller then checks tenant, hash, expiry), through
--- tokens_id; ids are random, so the non-unique index finds one row.
+-- Keyed by (tenant, id) like everything else: a token is verified by the tenant of the
+-- URL and its id. tokens_id serves the batched last-used update, which records token
+-- ids only; ids are random, so the non-unique index finds one row.
 CREATE TABLE tokens (
     tenant_id   TEXT COLLATE "C" NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id          TEXT COLLATE "C" NOT NULL,

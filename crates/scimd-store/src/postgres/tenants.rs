@@ -167,14 +167,16 @@ pub(super) async fn insert_token(conn: &mut PgConnection, token: &TokenRecord) -
     Ok(())
 }
 
-/// By id alone (index `tokens_id`): the caller learns the tenant from the record.
+/// By primary key (tenant, id).
 pub(super) async fn get_token(
     conn: &mut PgConnection,
+    tenant: &str,
     token_id: &str,
 ) -> PgResult<Option<TokenRecord>> {
     let row = sqlx::query(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 ORDER BY tenant_id LIMIT 1"
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE tenant_id = $1 AND id = $2"
     ))
+    .bind(tenant)
     .bind(token_id)
     .fetch_optional(&mut *conn)
     .await?;

@@ -184,12 +184,16 @@ pub(super) async fn insert_token(
 
 pub(super) async fn get_token(
     conn: &mut SqliteConnection,
+    tenant: &str,
     token_id: &str,
 ) -> StoreResult<Option<TokenRecord>> {
-    let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1"))
-        .bind(token_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND tenant_id = $2"
+    ))
+    .bind(token_id)
+    .bind(tenant)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(token_from_row).transpose()
 }
 
