@@ -10,7 +10,8 @@
 //! - `DbResult<T>`: its result type (`sqlx::Error`, `StoreError` and `ScimError` convert
 //!   into its error with `?`);
 //! - `tenant_exists(conn, id)`, `unknown_tenant(id)`, `write_error(err)`,
-//!   `token_from_row(row)` and `TOKEN_COLUMNS` from its tenants module.
+//!   `insert_token(conn, token, oauth_client_id)`, `token_from_row(row)` and
+//!   `TOKEN_COLUMNS` from its tenants module.
 
 /// Expands to the credential statements for the backend whose names are in scope.
 macro_rules! credential_statements {
@@ -231,23 +232,7 @@ macro_rules! credential_statements {
                 ))
                 .into());
             }
-            sqlx::query(&format!(
-                "INSERT INTO tokens ({TOKEN_COLUMNS}, oauth_client_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-            ))
-            .bind(&token.id)
-            .bind(&token.tenant_id)
-            .bind(&token.name)
-            .bind(&token.secret_hash)
-            .bind(timestamp::format(token.created))
-            .bind(stamp(token.last_used))
-            .bind(stamp(token.expires))
-            .bind(stamp(token.revoked))
-            .bind(client_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(write_error)?;
-            Ok(())
+            insert_token(conn, token, Some(client_id)).await
         }
 
         pub(crate) async fn list_access_tokens(

@@ -262,7 +262,7 @@ impl Store for PgStore {
     }
 
     async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
-        transaction!(self, |conn| tenants::insert_token(conn, token).await)
+        transaction!(self, |conn| tenants::insert_token(conn, token, None).await)
     }
 
     async fn get_token(&self, tenant: &str, token_id: &str) -> StoreResult<Option<TokenRecord>> {

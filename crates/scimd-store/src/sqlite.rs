@@ -263,7 +263,7 @@ impl Store for SqliteStore {
 
     async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        tenants::insert_token(&mut tx, token).await?;
+        tenants::insert_token(&mut tx, token, None).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -124,35 +124,21 @@ impl LogListParams {
     }
 }
 
-/// An RFC 3339 time, or an age (`45s`, `30m`, `1h`, `7d`, `2w`) before `now`.
+/// An RFC 3339 time, or an age (`45s`, `30m`, `1h`, `7d`, `2w`, as
+/// [`crate::duration::parse_duration`] reads them) before `now`.
 pub fn parse_time(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, String> {
     let text = text.trim();
     if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(at);
     }
-    let usage = || format!("'{text}' is neither an RFC 3339 time nor an age such as 1h, 30m, 7d");
-    let unit_at = text
-        .char_indices()
-        .last()
-        .map(|(at, _)| at)
-        .ok_or_else(usage)?;
-    let (number, unit) = text.split_at(unit_at);
-    let amount: i64 = number.parse().map_err(|_| usage())?;
-    let seconds_per_unit: i64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(usage()),
-    };
-    // Ten years back is more than any retention; beyond it the arithmetic could overflow.
-    match amount.checked_mul(seconds_per_unit) {
-        Some(seconds) if (0..=3_660 * 86_400).contains(&seconds) => {
-            Ok(now - time::Duration::seconds(seconds))
-        }
-        _ => Err(format!("'{text}' is out of range (at most 3660d)")),
+    let age = crate::duration::parse_duration(text).map_err(|_| {
+        format!("'{text}' is neither an RFC 3339 time nor an age such as 1h, 30m, 7d")
+    })?;
+    // Ten years back is more than any retention.
+    if age > time::Duration::days(3_660) {
+        return Err(format!("'{text}' is out of range (at most 3660d)"));
     }
+    Ok(now - age)
 }
 
 /// One entry as JSON (the admin API's and `scimd logs --json`'s shape).

@@ -145,13 +145,19 @@ pub(super) async fn delete_tenant(conn: &mut PgConnection, id: &str) -> PgResult
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn insert_token(conn: &mut PgConnection, token: &TokenRecord) -> PgResult<()> {
+/// Inserts a token; `oauth_client_id` names the OAuth client of an access token.
+pub(super) async fn insert_token(
+    conn: &mut PgConnection,
+    token: &TokenRecord,
+    oauth_client_id: Option<&str>,
+) -> PgResult<()> {
     if !lock_tenant(conn, &token.tenant_id).await? {
         return Err(unknown_tenant(&token.tenant_id).into());
     }
     let stamp = |at: Option<OffsetDateTime>| at.map(timestamp::format);
     sqlx::query(&format!(
-        "INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "INSERT INTO tokens ({TOKEN_COLUMNS}, oauth_client_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
     .bind(&token.id)
     .bind(&token.tenant_id)
@@ -161,6 +167,7 @@ pub(super) async fn insert_token(conn: &mut PgConnection, token: &TokenRecord) -
     .bind(stamp(token.last_used))
     .bind(stamp(token.expires))
     .bind(stamp(token.revoked))
+    .bind(oauth_client_id)
     .execute(&mut *conn)
     .await
     .map_err(write_error)?;
