@@ -430,3 +430,95 @@ async fn tenant_check_passes_and_explains_each_kind_of_failure() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("no tenant 'nobody'"));
 }
+
+/// Reads one request head (up to the blank line) from a connection, bounded in size.
+fn read_request_head(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    text(&head)
+}
+
+/// The probes carry exactly Entra's headers: `Authorization` and a `User-Agent`, and no
+/// `Accept` or `Content-Type` (issue 4; idp-clients.md). A loopback listener records
+/// each request head as sent on the wire and answers like a SCIM server.
+#[test]
+fn tenant_check_sends_no_accept_and_no_content_type() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let recorder = std::thread::spawn(move || {
+        let mut heads = Vec::new();
+        for _ in 0..4 {
+            let Ok((mut stream, _)) = listener.accept() else {
+                break;
+            };
+            stream.set_read_timeout(Some(PATIENCE)).unwrap();
+            let head = read_request_head(&mut stream);
+            let body = if head.contains("/ServiceProviderConfig") {
+                json!({"patch": {"supported": true}})
+            } else if head.contains("/Schemas") {
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                       "totalResults": 1, "Resources": [{"id": "x"}]})
+            } else {
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                       "totalResults": 0, "Resources": []})
+            }
+            .to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/scim+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+            heads.push(head);
+        }
+        heads
+    });
+    let url = format!("http://127.0.0.1:{port}/scim/v2/acme");
+    let token = "scimd_abc_not-a-real-token";
+    let (code, report, _) = check(
+        tmp.path(),
+        &[
+            "tenant", "check", "acme", "--url", &url, "--token", token, "--json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    let heads = recorder.join().unwrap();
+    assert_eq!(heads.len(), 4, "{heads:#?}");
+    for head in &heads {
+        let lower = head.to_ascii_lowercase();
+        assert!(lower.starts_with("get /scim/v2/acme/"), "{head}");
+        assert!(
+            !lower.contains("\r\naccept:"),
+            "an Accept header was sent: {head}"
+        );
+        assert!(
+            !lower.contains("\r\ncontent-type:"),
+            "a Content-Type header was sent: {head}"
+        );
+        assert!(
+            head.contains(&format!("\r\nauthorization: Bearer {token}\r\n")),
+            "{head}"
+        );
+        assert!(
+            lower.contains("\r\nuser-agent: azure ad scim client"),
+            "{head}"
+        );
+        assert!(
+            lower.contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")),
+            "{head}"
+        );
+    }
+    assert!(
+        heads[1].contains("excludedAttributes=members"),
+        "{}",
+        heads[1]
+    );
+}

@@ -5,8 +5,10 @@
 //! `displayName` with `excludedAttributes=members`), without `Content-Type`; it passes
 //! when each answers 200 with an empty ListResponse (RFC 7644 §3.4.2). We also read
 //! `/Schemas` and `/ServiceProviderConfig`, which Entra and Okta use for discovery
-//! (RFC 7644 §4). The HTTP client adds `Accept: */*`, which means the same as no
-//! `Accept` at all (RFC 9110 §12.5.1).
+//! (RFC 7644 §4). Every probe carries only `Host`, `Authorization` and `User-Agent`:
+//! no `Accept` and no `Content-Type`, as Entra sends them ([`probe_http`]).
+
+mod probe_http;
 
 use crate::config::Settings;
 use crate::error::CliError;
@@ -180,41 +182,15 @@ async fn probe_all(base: &str, tenant: &str, token: &str) -> Vec<Outcome> {
             expect: Expect::Object,
         },
     ];
-    let client = match reqwest::Client::builder()
-        .timeout(PROBE_TIMEOUT)
-        .user_agent(USER_AGENT)
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => {
-            return probes
-                .iter()
-                .map(|p| Outcome {
-                    name: p.name,
-                    url: format!("{base}{}", p.path_and_query),
-                    status: None,
-                    passed: false,
-                    explanation: format!("could not start an HTTP client: {e}"),
-                })
-                .collect();
-        }
-    };
     let mut outcomes = Vec::with_capacity(probes.len());
     for probe in &probes {
         let url = format!("{base}{}", probe.path_and_query);
-        outcomes.push(run_probe(&client, probe, url, base, tenant, token).await);
+        outcomes.push(run_probe(probe, url, base, tenant, token).await);
     }
     outcomes
 }
 
-async fn run_probe(
-    client: &reqwest::Client,
-    probe: &Probe,
-    url: String,
-    base: &str,
-    tenant: &str,
-    token: &str,
-) -> Outcome {
+async fn run_probe(probe: &Probe, url: String, base: &str, tenant: &str, token: &str) -> Outcome {
     let outcome = |status: Option<u16>, passed: bool, explanation: String| Outcome {
         name: probe.name,
         url: url.clone(),
@@ -232,23 +208,14 @@ async fn run_probe(
                 .into(),
         );
     }
-    let response = match client.get(&url).bearer_auth(token).send().await {
+    let response = match probe_http::get(&url, token, USER_AGENT, PROBE_TIMEOUT).await {
         Ok(response) => response,
         Err(e) => return outcome(None, false, explain_transport(&e, base)),
     };
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let text = response.text().await.unwrap_or_default();
+    let status = response.status;
+    let content_type = response.content_type;
+    let request_id = response.request_id;
+    let text = response.body;
     let body: Option<Value> = serde_json::from_str(&text).ok();
     let detail = body
         .as_ref()
@@ -368,68 +335,31 @@ fn explain_status(status: u16, tenant: &str, request_id: Option<&str>) -> String
 }
 
 /// Plain words for a request that got no HTTP answer at all.
-fn explain_transport(error: &reqwest::Error, base: &str) -> String {
-    let host = reqwest::Url::parse(base)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(80)))
-        })
+fn explain_transport(error: &probe_http::TransportError, base: &str) -> String {
+    use probe_http::TransportError;
+    let host = probe_http::authority(base)
+        .map(|(host, port)| format!("{host}:{port}"))
         .unwrap_or_else(|| base.to_owned());
-    if error.is_timeout() {
-        return format!(
+    match error {
+        TransportError::InvalidUrl(_) => format!("'{base}' is not a valid http URL."),
+        TransportError::Timeout => format!(
             "timed out after {} seconds: {host} accepted or routed the connection but did not \
              answer. Is a firewall or proxy in the way, or is the server overloaded?",
             PROBE_TIMEOUT.as_secs()
-        );
-    }
-    if error.is_builder() {
-        return format!("'{base}' is not a valid URL.");
-    }
-    let chain = error_chain(error);
-    if chain.iter().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-    }) || chain_text(&chain).contains("connection refused")
-    {
-        return format!(
-            "connection refused: nothing is listening at {host}. Is `scimd serve` running, and \
-             is the URL (host and port) right?"
-        );
-    }
-    let text = chain_text(&chain);
-    if text.contains("dns") || text.contains("lookup") || text.contains("resolve") {
-        return format!(
+        ),
+        TransportError::Resolve(_) => format!(
             "the host name in {host} could not be resolved (DNS): check the spelling of the URL."
-        );
-    }
-    if text.contains("tls") || text.contains("certificate") || text.contains("ssl") {
-        return format!("the TLS handshake with {host} failed: {text}");
-    }
-    format!("could not reach {host}: {text}")
-}
-
-fn error_chain(error: &reqwest::Error) -> Vec<&(dyn std::error::Error + 'static)> {
-    let mut chain: Vec<&(dyn std::error::Error + 'static)> = vec![error];
-    let mut current: &(dyn std::error::Error + 'static) = error;
-    // The chain is finite; the bound only guards against a cyclic `source`.
-    for _ in 0..16 {
-        match current.source() {
-            Some(next) => {
-                chain.push(next);
-                current = next;
-            }
-            None => break,
+        ),
+        TransportError::Connect(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!(
+                "connection refused: nothing is listening at {host}. Is `scimd serve` running, \
+                 and is the URL (host and port) right?"
+            )
         }
+        TransportError::Connect(e) => format!("could not connect to {host}: {e}"),
+        TransportError::Http(e) => format!(
+            "{host} accepted the connection but did not answer in HTTP/1.1 ({e}): is it a \
+             TLS port, or something other than scimd?"
+        ),
     }
-    chain
-}
-
-fn chain_text(chain: &[&(dyn std::error::Error + 'static)]) -> String {
-    chain
-        .iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
-        .to_ascii_lowercase()
 }
