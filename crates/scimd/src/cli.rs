@@ -174,7 +174,7 @@ pub fn parse_retention_days(text: &str) -> Result<u32, String> {
 pub struct ServeArgs {
     /// Do not apply pending migrations on start (run `scimd migrate` as a deploy
     /// step instead).
-    #[arg(long)]
+    #[arg(long, env = "SCIMD_NO_MIGRATE")]
     pub no_migrate: bool,
 }
 

@@ -10,7 +10,7 @@ use crate::cli::{LogFormat, SettingsArgs};
 use crate::duration::parse_duration;
 use crate::error::CliError;
 use crate::store::{redact_password, redact_secret_in};
-use scimd_server::config::{Limits, ServerConfig};
+use scimd_server::config::{Limits, ProvisioningLogConfig, ServerConfig};
 use scimd_store::connect::DatabaseTarget;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -40,7 +40,23 @@ struct FileConfig {
     db_max_connections: Option<u32>,
     db_acquire_timeout: Option<String>,
     db_statement_timeout: Option<String>,
+    provisioning_log: Option<ProvisioningLogFile>,
 }
+
+/// The file's `[provisioning_log]` table: how request logs are buffered before they
+/// are written (unset keys keep the defaults of [`ProvisioningLogConfig`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvisioningLogFile {
+    buffer_capacity: Option<usize>,
+    batch_size: Option<usize>,
+    flush_interval: Option<String>,
+}
+
+/// Bounds on `[provisioning_log]`: a buffer must hold something, and a batch larger
+/// than this makes one transaction hold the SQLite write lock too long.
+const MAX_LOG_BATCH_SIZE: usize = 10_000;
+const MAX_LOG_BUFFER_CAPACITY: usize = 10_000_000;
 
 /// Every setting, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +77,8 @@ pub struct Settings {
     pub unique_external_id: bool,
     /// Which database, and how to use it.
     pub database: DatabaseSettings,
+    /// How provisioning-log entries are buffered and written.
+    pub provisioning_log: ProvisioningLogConfig,
 }
 
 /// The database settings; unset pool settings take the store's defaults.
@@ -101,7 +119,9 @@ impl Settings {
             Some(table) => parse_limits(table)?,
             None => Limits::default(),
         };
+        let provisioning_log = resolve_provisioning_log(file.provisioning_log.unwrap_or_default())?;
         Ok(Settings {
+            provisioning_log,
             database,
             listen,
             data_dir: args
@@ -161,6 +181,7 @@ impl Settings {
         ServerConfig {
             public_url: self.public_url.clone(),
             limits: self.limits.clone(),
+            provisioning_log: self.provisioning_log.clone(),
             ..ServerConfig::default()
         }
     }
@@ -206,6 +227,33 @@ fn resolve_database(args: &SettingsArgs, file: &FileConfig) -> Result<DatabaseSe
         acquire_timeout: acquire.map(to_std_duration).transpose()?,
         statement_timeout: statement.map(to_std_duration).transpose()?,
     })
+}
+
+/// The `[provisioning_log]` table over the defaults, each value checked.
+fn resolve_provisioning_log(file: ProvisioningLogFile) -> Result<ProvisioningLogConfig, CliError> {
+    let mut config = ProvisioningLogConfig::default();
+    if let Some(capacity) = file.buffer_capacity {
+        if !(1..=MAX_LOG_BUFFER_CAPACITY).contains(&capacity) {
+            return Err(CliError::Config(format!(
+                "provisioning_log.buffer_capacity must be between 1 and {MAX_LOG_BUFFER_CAPACITY}"
+            )));
+        }
+        config.buffer_capacity = capacity;
+    }
+    if let Some(batch) = file.batch_size {
+        if !(1..=MAX_LOG_BATCH_SIZE).contains(&batch) {
+            return Err(CliError::Config(format!(
+                "provisioning_log.batch_size must be between 1 and {MAX_LOG_BATCH_SIZE}"
+            )));
+        }
+        config.batch_size = batch;
+    }
+    if let Some(text) = &file.flush_interval {
+        let interval = parse_duration(text)
+            .map_err(|e| CliError::Config(format!("provisioning_log.flush_interval: {e}")))?;
+        config.flush_interval = to_std_duration(interval)?;
+    }
+    Ok(config)
 }
 
 /// `parse_duration` only yields positive durations, so this conversion holds.
@@ -402,6 +450,37 @@ mod tests {
             DatabaseTarget::Sqlite(PathBuf::from("/tmp/x.db"))
         );
         assert_eq!(settings.database.max_connections, Some(3));
+    }
+
+    #[test]
+    fn provisioning_log_buffering_comes_from_the_file_and_is_checked() {
+        let defaults = Settings::resolve(&SettingsArgs::default()).unwrap();
+        assert_eq!(
+            defaults.server_config().provisioning_log,
+            ProvisioningLogConfig::default()
+        );
+        let file = file_with(
+            "[provisioning_log]\nbuffer_capacity = 50000\nbatch_size = 200\nflush_interval = \"5s\"\n",
+        );
+        let settings = Settings::resolve(&args_with_config(&file)).unwrap();
+        let config = settings.server_config().provisioning_log;
+        assert_eq!(config.buffer_capacity, 50_000);
+        assert_eq!(config.batch_size, 200);
+        assert_eq!(config.flush_interval, std::time::Duration::from_secs(5));
+
+        for (bad, key) in [
+            ("buffer_capacity = 0", "buffer_capacity"),
+            ("batch_size = 0", "batch_size"),
+            ("batch_size = 20000", "batch_size"),
+            ("flush_interval = \"now\"", "flush_interval"),
+            ("buffer_size = 5", "buffer_size"),
+        ] {
+            let file = file_with(&format!("[provisioning_log]\n{bad}\n"));
+            let err = Settings::resolve(&args_with_config(&file))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{bad}: {err}");
+        }
     }
 
     #[test]
