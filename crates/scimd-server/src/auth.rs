@@ -11,15 +11,23 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use scimd_protocol::ScimError;
-use scimd_store::Tenant;
+use scimd_store::{Tenant, TokenRecord};
 use time::OffsetDateTime;
 
 /// The tenant named in a SCIM request's URL, as read at the start of that request (by
-/// the provisioning-log middleware, which needs its log settings first). Request-scoped:
-/// [`TenantAuth`] takes it instead of reading the tenant a second time, and only when
-/// its id is the one in the URL.
+/// the provisioning-log middleware, which needs its log settings first), together with
+/// the token record the bearer token names, read in the same statement
+/// ([`scimd_store::Store::get_tenant_with_token`]). Request-scoped: [`TenantAuth`]
+/// verifies against it instead of reading again, and only when both the tenant id and
+/// the token id are the ones of this request.
 #[derive(Debug, Clone)]
-pub struct RequestTenant(pub Tenant);
+pub struct RequestTenant {
+    /// The tenant, as read.
+    pub tenant: Tenant,
+    /// The token id looked up and what was found for it in this tenant; `None` when
+    /// the request had no well-formed bearer token.
+    pub token: Option<(String, Option<TokenRecord>)>,
+}
 
 /// An authenticated SCIM request: the tenant it is for and the token that proved it.
 #[derive(Debug, Clone)]
@@ -73,24 +81,37 @@ impl FromRequestParts<AppState> for TenantAuth {
             .ok_or_else(|| unauthorized(TokenRejection::Missing))?;
 
         let now = OffsetDateTime::now_utc();
-        let record = tokens::verify(state.store(), &tenant_id, presented, now)
-            .await?
-            .map_err(unauthorized)?;
-
-        // A token that verified belongs to this tenant, so the tenant exists unless it
-        // is being deleted right now.
         let already_read = parts
             .extensions
             .get::<RequestTenant>()
-            .filter(|read| read.0.id == tenant_id)
-            .map(|read| read.0.clone());
-        let tenant = match already_read {
-            Some(tenant) => tenant,
-            None => state
-                .store()
-                .get_tenant(&tenant_id)
-                .await?
-                .ok_or_else(|| unauthorized(TokenRejection::Invalid))?,
+            .filter(|read| read.tenant.id == tenant_id);
+        // The usual path: the middleware read the tenant and the token together.
+        let read_together = already_read.and_then(|read| {
+            let (looked_up, record) = read.token.as_ref()?;
+            let (presented_id, _) = tokens::split_token(presented)?;
+            (looked_up == presented_id).then(|| (read.tenant.clone(), record.clone()))
+        });
+        let (tenant, record) = match read_together {
+            Some((tenant, record)) => {
+                let record = tokens::check_record(presented, record, now).map_err(unauthorized)?;
+                (tenant, record)
+            }
+            None => {
+                let record = tokens::verify(state.store(), &tenant_id, presented, now)
+                    .await?
+                    .map_err(unauthorized)?;
+                // A token that verified belongs to this tenant, so the tenant exists
+                // unless it is being deleted right now.
+                let tenant = match already_read {
+                    Some(read) => read.tenant.clone(),
+                    None => state
+                        .store()
+                        .get_tenant(&tenant_id)
+                        .await?
+                        .ok_or_else(|| unauthorized(TokenRejection::Invalid))?,
+                };
+                (tenant, record)
+            }
         };
         if !tenant.provisioning_enabled {
             return Err(ScimError::new(

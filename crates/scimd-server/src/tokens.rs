@@ -144,24 +144,39 @@ pub async fn verify(
     presented: &str,
     now: OffsetDateTime,
 ) -> Result<Result<TokenRecord, TokenRejection>, StoreError> {
-    let Some((id, secret)) = split_token(presented) else {
+    let Some((id, _)) = split_token(presented) else {
         return Ok(Err(TokenRejection::Invalid));
     };
     // Looked up within the tenant of the URL: a token of tenant A used on tenant B's
     // URL is simply not found, the same answer as a wrong secret.
-    let Some(record) = store.get_token(tenant_id, id).await? else {
-        return Ok(Err(TokenRejection::Invalid));
+    let record = store.get_token(tenant_id, id).await?;
+    Ok(check_record(presented, record, now))
+}
+
+/// Checks a presented bearer token against the record stored under its id in the
+/// request's tenant (`None`: no such token there): the secret, in constant time, then
+/// revocation and expiry.
+pub fn check_record(
+    presented: &str,
+    record: Option<TokenRecord>,
+    now: OffsetDateTime,
+) -> Result<TokenRecord, TokenRejection> {
+    let Some((id, secret)) = split_token(presented) else {
+        return Err(TokenRejection::Invalid);
+    };
+    let Some(record) = record.filter(|r| r.id == id) else {
+        return Err(TokenRejection::Invalid);
     };
     if !secret_matches(secret, &record.secret_hash) {
-        return Ok(Err(TokenRejection::Invalid));
+        return Err(TokenRejection::Invalid);
     }
     if record.revoked.is_some_and(|at| at <= now) {
-        return Ok(Err(TokenRejection::Revoked));
+        return Err(TokenRejection::Revoked);
     }
     if record.expires.is_some_and(|at| at <= now) {
-        return Ok(Err(TokenRejection::Expired));
+        return Err(TokenRejection::Expired);
     }
-    Ok(Ok(record))
+    Ok(record)
 }
 
 /// How long before its expiry a token is reported as expiring soon: two weeks gives an

@@ -419,6 +419,38 @@ pub async fn tokens(store: &dyn Store) -> CheckResult {
         Some(later)
     );
     store.touch_tokens(&[]).await?;
+
+    // The tenant and its token in one read: what authentication uses.
+    let tenant_a = store
+        .get_tenant("tokens-a")
+        .await?
+        .ok_or("tenant missing")?;
+    let (found_tenant, found_token) = store
+        .get_tenant_with_token("tokens-a", "tok1")
+        .await?
+        .ok_or("tenant with token missing")?;
+    assert_eq!(found_tenant, tenant_a);
+    assert_eq!(found_token, store.get_token("tokens-a", "tok1").await?);
+    assert_eq!(
+        found_token.ok_or("token missing")?.revoked,
+        Some(grace),
+        "a revoked token is still returned, for the caller to refuse"
+    );
+    assert_eq!(
+        store.get_tenant_with_token("tokens-a", "nope").await?,
+        Some((tenant_a.clone(), None)),
+        "an unknown token id still returns the tenant"
+    );
+    let (tenant_b, foreign) = store
+        .get_tenant_with_token("tokens-b", "tok1")
+        .await?
+        .ok_or("tenant b missing")?;
+    assert_eq!(tenant_b.id, "tokens-b");
+    assert!(foreign.is_none(), "another tenant's token is not found");
+    assert!(store
+        .get_tenant_with_token("tokens-none", "tok1")
+        .await?
+        .is_none());
     Ok(())
 }
 

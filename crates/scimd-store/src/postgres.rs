@@ -270,6 +270,17 @@ impl Store for PgStore {
             .await)
     }
 
+    async fn get_tenant_with_token(
+        &self,
+        tenant: &str,
+        token_id: &str,
+    ) -> StoreResult<Option<(Tenant, Option<TokenRecord>)>> {
+        read!(self, |conn| tenants::get_tenant_with_token(
+            conn, tenant, token_id
+        )
+        .await)
+    }
+
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>> {
         read!(self, |conn| tenants::list_tokens(conn, tenant).await)
     }

@@ -1,9 +1,10 @@
 //! The middleware on the SCIM routes that records each request.
 //!
 //! It runs inside `ops::instrument` (so the request id is known) and records after the
-//! response is complete. The only work on the request path is a tenant lookup (to know
-//! whether the tenant exists and logs bodies; authentication then reuses it, see
-//! [`crate::auth::RequestTenant`]), building the entry, and a `try_send`.
+//! response is complete. The only work on the request path is one read of the tenant
+//! and the presented token's record (to know whether the tenant exists and logs bodies;
+//! authentication then verifies against it, see [`crate::auth::RequestTenant`]),
+//! building the entry, and a `try_send`.
 
 use super::classify::classify_client;
 use super::redact::{redact_body, redact_query};
@@ -12,7 +13,7 @@ use crate::ops::request_id::RequestId;
 use crate::state::AppState;
 use axum::body::{to_bytes, Body};
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::header::{CONTENT_LENGTH, LOCATION, USER_AGENT};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, LOCATION, USER_AGENT};
 use axum::http::{HeaderMap, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -42,17 +43,38 @@ pub async fn record_scim_request(
     let Some(tenant_id) = tenant_of(uri.path()) else {
         return next.run(request).await;
     };
+    // The tenant and, in the same read, the token the request presents: authentication
+    // verifies against that record, so a SCIM request costs one read before its handler.
+    let token_id = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::auth::bearer_token)
+        .and_then(crate::tokens::split_token)
+        .map(|(id, _)| id.to_owned());
+    let read = match &token_id {
+        Some(id) => state
+            .store()
+            .get_tenant_with_token(&tenant_id, id)
+            .await
+            .map(|found| found.map(|(tenant, token)| (tenant, Some((id.clone(), token))))),
+        None => state
+            .store()
+            .get_tenant(&tenant_id)
+            .await
+            .map(|found| found.map(|tenant| (tenant, None))),
+    };
     // Requests for tenants that do not exist are not recorded: nobody could read them.
     // A failed lookup (database down) is not recorded either; the request goes on.
-    let tenant = match state.store().get_tenant(&tenant_id).await {
-        Ok(Some(tenant)) => tenant,
+    let (tenant, token) = match read {
+        Ok(Some(found)) => found,
         _ => return next.run(request).await,
     };
-    // Authentication reads the same tenant: hand it over rather than read it twice.
     let mut request = request;
-    request
-        .extensions_mut()
-        .insert(crate::auth::RequestTenant(tenant.clone()));
+    request.extensions_mut().insert(crate::auth::RequestTenant {
+        tenant: tenant.clone(),
+        token,
+    });
     let method = request.method().as_str().to_owned();
     let client = classify_client(header_text(request.headers(), USER_AGENT), uri.query());
     let request_id = request

@@ -13,32 +13,39 @@ const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, u
 pub(super) const TOKEN_COLUMNS: &str =
     "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
 
+/// A tenant from [`TENANT_COLUMNS`], by position (a join with tokens repeats names
+/// like `id` and `created`).
 fn tenant_from_row(row: &PgRow) -> PgResult<Tenant> {
     Ok(Tenant {
-        id: row.try_get("id")?,
-        display_name: row.try_get("display_name")?,
-        provisioning_enabled: row.try_get("provisioning_enabled")?,
-        created: timestamp::parse(row.try_get("created")?)?,
-        updated: timestamp::parse(row.try_get("updated")?)?,
+        id: row.try_get(0)?,
+        display_name: row.try_get(1)?,
+        provisioning_enabled: row.try_get(2)?,
+        created: timestamp::parse(row.try_get(3)?)?,
+        updated: timestamp::parse(row.try_get(4)?)?,
         log: TenantLogSettings {
-            bodies: row.try_get("log_bodies")?,
-            retention_days: u32::try_from(row.try_get::<i64, _>("log_retention_days")?)
-                .unwrap_or(u32::MAX),
-            max_entries: u64::try_from(row.try_get::<i64, _>("log_max_entries")?).unwrap_or(0),
+            bodies: row.try_get(5)?,
+            retention_days: u32::try_from(row.try_get::<i64, _>(6)?).unwrap_or(u32::MAX),
+            max_entries: u64::try_from(row.try_get::<i64, _>(7)?).unwrap_or(0),
         },
     })
 }
 
 pub(super) fn token_from_row(row: &PgRow) -> PgResult<TokenRecord> {
+    token_from_columns(row, 0)
+}
+
+/// A token from [`TOKEN_COLUMNS`] at positions `first..first + 8` of the row (a join
+/// selects them after the tenant's columns, whose names they share).
+fn token_from_columns(row: &PgRow, first: usize) -> PgResult<TokenRecord> {
     Ok(TokenRecord {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        name: row.try_get("name")?,
-        secret_hash: row.try_get("secret_hash")?,
-        created: timestamp::parse(row.try_get("created")?)?,
-        last_used: timestamp::parse_opt(row.try_get("last_used")?)?,
-        expires: timestamp::parse_opt(row.try_get("expires")?)?,
-        revoked: timestamp::parse_opt(row.try_get("revoked")?)?,
+        id: row.try_get(first)?,
+        tenant_id: row.try_get(first + 1)?,
+        name: row.try_get(first + 2)?,
+        secret_hash: row.try_get(first + 3)?,
+        created: timestamp::parse(row.try_get(first + 4)?)?,
+        last_used: timestamp::parse_opt(row.try_get(first + 5)?)?,
+        expires: timestamp::parse_opt(row.try_get(first + 6)?)?,
+        revoked: timestamp::parse_opt(row.try_get(first + 7)?)?,
     })
 }
 
@@ -188,6 +195,48 @@ pub(super) async fn get_token(
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(token_from_row).transpose()
+}
+
+/// The tenant and its token `token_id`, in one statement (a left join on the token's
+/// primary key, so a missing token still returns the tenant).
+pub(super) async fn get_tenant_with_token(
+    conn: &mut PgConnection,
+    tenant: &str,
+    token_id: &str,
+) -> PgResult<Option<(Tenant, Option<TokenRecord>)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {}, {} FROM tenants t \
+         LEFT JOIN tokens k ON k.tenant_id = t.id AND k.id = $2 \
+         WHERE t.id = $1",
+        qualified(TENANT_COLUMNS, "t"),
+        qualified(TOKEN_COLUMNS, "k"),
+    ))
+    .bind(tenant)
+    .bind(token_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let tenant = tenant_from_row(&row)?;
+    let token_found: Option<String> = row.try_get(TENANT_COLUMN_COUNT)?;
+    let token = match token_found {
+        Some(_) => Some(token_from_columns(&row, TENANT_COLUMN_COUNT)?),
+        None => None,
+    };
+    Ok(Some((tenant, token)))
+}
+
+/// How many columns [`TENANT_COLUMNS`] names.
+const TENANT_COLUMN_COUNT: usize = 8;
+
+/// `a, b` as `t.a, t.b`.
+fn qualified(columns: &str, table: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(super) async fn list_tokens(
