@@ -153,11 +153,9 @@ pub async fn migrate(target: &DatabaseTarget, options: &ConnectOptions) -> Store
         DatabaseTarget::Sqlite(path) => {
             let before = sqlite_versions(path).await?;
             let store = SqliteStore::open_with(path, &sqlite_options(options)).await?;
-            let after: Vec<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
-                    .fetch_all(store.reader_pool())
-                    .await?;
+            let after = store.migration_versions().await;
             store.close().await;
+            let after = after?;
             Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
         }
         DatabaseTarget::Postgres(url) => {
@@ -174,21 +172,10 @@ async fn sqlite_versions(path: &Path) -> StoreResult<Vec<i64>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true);
-    let mut conn = sqlx::ConnectOptions::connect(&options).await?;
-    let known: Option<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-    )
-    .fetch_optional(&mut conn)
-    .await?;
-    if known.is_none() {
-        return Ok(Vec::new());
-    }
-    Ok(sqlx::query_scalar("SELECT version FROM schema_migrations")
-        .fetch_all(&mut conn)
-        .await?)
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || crate::sqlite::recorded_migrations(&path))
+        .await
+        .map_err(|err| StoreError::Database(format!("reading the migrations failed: {err}")))?
 }
 
 #[cfg(test)]

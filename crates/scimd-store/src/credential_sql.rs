@@ -1,29 +1,69 @@
 //! Admin keys, OAuth clients and the access tokens issued to them: the statements,
-//! written once for both backends. The SQL is the same on SQLite and PostgreSQL
-//! (`$n` placeholders, standard SQL, timestamps as fixed-width UTC text); what differs
-//! is the connection and row types, the result type, and how a tenant is checked
-//! (PostgreSQL holds it `FOR KEY SHARE`, so a tenant being deleted gets no new client).
-//! A backend's `credentials` module brings these into scope and invokes
+//! written once for both backends. The SQL ([`sql`]) is the same on SQLite and
+//! PostgreSQL (`$n` placeholders, standard SQL, timestamps as fixed-width UTC text);
+//! what differs is the driver (rusqlite, synchronous, on SQLite; sqlx on PostgreSQL)
+//! and how a tenant is checked (PostgreSQL holds it `FOR KEY SHARE`, so a tenant being
+//! deleted gets no new client). `sqlite/credentials.rs` runs [`sql`] on rusqlite;
+//! PostgreSQL's `credentials` module brings these into scope and invokes
 //! [`credential_statements!`]:
 //!
 //! - `Connection`, `Row`: the backend's connection and row types;
 //! - `DbResult<T>`: its result type (`sqlx::Error`, `StoreError` and `ScimError` convert
 //!   into its error with `?`);
 //! - `tenant_exists(conn, id)`, `unknown_tenant(id)`, `write_error(err)`,
-//!   `insert_token(conn, token, oauth_client_id)`, `token_from_row(row)` and
-//!   `TOKEN_COLUMNS` from its tenants module.
+//!   `insert_token(conn, token, oauth_client_id)` and `token_from_row(row)` from its
+//!   tenants module.
+
+/// The statements, shared by both backends.
+pub(crate) mod sql {
+    /// `$1..$6`: id, name, secret_hash, created, last_used, revoked.
+    pub(crate) const INSERT_ADMIN_KEY: &str =
+        "INSERT INTO admin_keys (id, name, secret_hash, created, last_used, revoked) \
+         VALUES ($1, $2, $3, $4, $5, $6)";
+    pub(crate) const GET_ADMIN_KEY: &str =
+        "SELECT id, name, secret_hash, created, last_used, revoked FROM admin_keys WHERE id = $1";
+    pub(crate) const LIST_ADMIN_KEYS: &str =
+        "SELECT id, name, secret_hash, created, last_used, revoked FROM admin_keys \
+         ORDER BY created DESC, id DESC";
+    pub(crate) const COUNT_ADMIN_KEY: &str = "SELECT COUNT(*) FROM admin_keys WHERE id = $1";
+    /// Keeps the first revocation time: revoking twice does not move it.
+    pub(crate) const REVOKE_ADMIN_KEY: &str =
+        "UPDATE admin_keys SET revoked = $2 WHERE id = $1 AND revoked IS NULL";
+    pub(crate) const TOUCH_ADMIN_KEY: &str =
+        "UPDATE admin_keys SET last_used = $2 WHERE id = $1 AND (last_used IS NULL OR last_used < $2)";
+    /// `$1..$6`: tenant_id, client_id, name, secret_hash, created, revoked.
+    pub(crate) const INSERT_CLIENT: &str =
+        "INSERT INTO oauth_clients (tenant_id, client_id, name, secret_hash, created, revoked) \
+         VALUES ($1, $2, $3, $4, $5, $6)";
+    pub(crate) const GET_CLIENT: &str =
+        "SELECT tenant_id, client_id, name, secret_hash, created, revoked FROM oauth_clients \
+         WHERE tenant_id = $1 AND client_id = $2";
+    pub(crate) const LIST_CLIENTS: &str =
+        "SELECT tenant_id, client_id, name, secret_hash, created, revoked FROM oauth_clients \
+         WHERE tenant_id = $1 ORDER BY created DESC, client_id DESC";
+    pub(crate) const REVOKE_CLIENT: &str = "UPDATE oauth_clients SET revoked = $3 \
+         WHERE tenant_id = $1 AND client_id = $2 AND revoked IS NULL";
+    pub(crate) const REVOKE_CLIENT_TOKENS: &str = "UPDATE tokens SET revoked = $3 \
+         WHERE tenant_id = $1 AND oauth_client_id = $2 AND (revoked IS NULL OR revoked > $3)";
+    /// The token columns (`TOKEN_COLUMNS`) and `oauth_client_id`, newest first.
+    pub(crate) const LIST_ACCESS_TOKENS: &str =
+        "SELECT id, tenant_id, name, secret_hash, created, last_used, expires, revoked, \
+         oauth_client_id FROM tokens \
+         WHERE tenant_id = $1 AND oauth_client_id IS NOT NULL \
+         ORDER BY created DESC, id DESC";
+    /// Timestamps are fixed-width UTC text, so text order is time order.
+    pub(crate) const PRUNE_ACCESS_TOKENS: &str = "DELETE FROM tokens \
+         WHERE oauth_client_id IS NOT NULL AND expires IS NOT NULL AND expires < $1";
+}
 
 /// Expands to the credential statements for the backend whose names are in scope.
 macro_rules! credential_statements {
     () => {
-        use $crate::timestamp;
-        use $crate::{AccessTokenRecord, AdminKeyRecord, OAuthClientRecord, TokenRecord};
         use scimd_protocol::ScimError;
         use sqlx::Row as _;
         use time::OffsetDateTime;
-
-        const ADMIN_KEY_COLUMNS: &str = "id, name, secret_hash, created, last_used, revoked";
-        const CLIENT_COLUMNS: &str = "tenant_id, client_id, name, secret_hash, created, revoked";
+        use $crate::timestamp;
+        use $crate::{AccessTokenRecord, AdminKeyRecord, OAuthClientRecord, TokenRecord};
 
         fn stamp(at: Option<OffsetDateTime>) -> Option<String> {
             at.map(timestamp::format)
@@ -57,18 +97,16 @@ macro_rules! credential_statements {
             conn: &mut Connection,
             key: &AdminKeyRecord,
         ) -> DbResult<()> {
-            sqlx::query(&format!(
-                "INSERT INTO admin_keys ({ADMIN_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-            ))
-            .bind(&key.id)
-            .bind(&key.name)
-            .bind(&key.secret_hash)
-            .bind(timestamp::format(key.created))
-            .bind(stamp(key.last_used))
-            .bind(stamp(key.revoked))
-            .execute(&mut *conn)
-            .await
-            .map_err(write_error)?;
+            sqlx::query($crate::credential_sql::sql::INSERT_ADMIN_KEY)
+                .bind(&key.id)
+                .bind(&key.name)
+                .bind(&key.secret_hash)
+                .bind(timestamp::format(key.created))
+                .bind(stamp(key.last_used))
+                .bind(stamp(key.revoked))
+                .execute(&mut *conn)
+                .await
+                .map_err(write_error)?;
             Ok(())
         }
 
@@ -76,23 +114,19 @@ macro_rules! credential_statements {
             conn: &mut Connection,
             key_id: &str,
         ) -> DbResult<Option<AdminKeyRecord>> {
-            let row = sqlx::query(&format!(
-                "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys WHERE id = $1"
-            ))
-            .bind(key_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row = sqlx::query($crate::credential_sql::sql::GET_ADMIN_KEY)
+                .bind(key_id)
+                .fetch_optional(&mut *conn)
+                .await?;
             row.as_ref().map(admin_key_from_row).transpose()
         }
 
         pub(crate) async fn list_admin_keys(
             conn: &mut Connection,
         ) -> DbResult<Vec<AdminKeyRecord>> {
-            let rows = sqlx::query(&format!(
-                "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys ORDER BY created DESC, id DESC"
-            ))
-            .fetch_all(&mut *conn)
-            .await?;
+            let rows = sqlx::query($crate::credential_sql::sql::LIST_ADMIN_KEYS)
+                .fetch_all(&mut *conn)
+                .await?;
             rows.iter().map(admin_key_from_row).collect()
         }
 
@@ -102,14 +136,14 @@ macro_rules! credential_statements {
             key_id: &str,
             at: OffsetDateTime,
         ) -> DbResult<bool> {
-            let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_keys WHERE id = $1")
+            let exists: i64 = sqlx::query_scalar($crate::credential_sql::sql::COUNT_ADMIN_KEY)
                 .bind(key_id)
                 .fetch_one(&mut *conn)
                 .await?;
             if exists == 0 {
                 return Ok(false);
             }
-            sqlx::query("UPDATE admin_keys SET revoked = $2 WHERE id = $1 AND revoked IS NULL")
+            sqlx::query($crate::credential_sql::sql::REVOKE_ADMIN_KEY)
                 .bind(key_id)
                 .bind(timestamp::format(at))
                 .execute(&mut *conn)
@@ -122,13 +156,11 @@ macro_rules! credential_statements {
             key_id: &str,
             at: OffsetDateTime,
         ) -> DbResult<()> {
-            sqlx::query(
-                "UPDATE admin_keys SET last_used = $2 WHERE id = $1 AND (last_used IS NULL OR last_used < $2)",
-            )
-            .bind(key_id)
-            .bind(timestamp::format(at))
-            .execute(&mut *conn)
-            .await?;
+            sqlx::query($crate::credential_sql::sql::TOUCH_ADMIN_KEY)
+                .bind(key_id)
+                .bind(timestamp::format(at))
+                .execute(&mut *conn)
+                .await?;
             Ok(())
         }
 
@@ -141,18 +173,16 @@ macro_rules! credential_statements {
             if !tenant_exists(conn, &client.tenant_id).await? {
                 return Err(unknown_tenant(&client.tenant_id).into());
             }
-            sqlx::query(&format!(
-                "INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-            ))
-            .bind(&client.tenant_id)
-            .bind(&client.client_id)
-            .bind(&client.name)
-            .bind(&client.secret_hash)
-            .bind(timestamp::format(client.created))
-            .bind(stamp(client.revoked))
-            .execute(&mut *conn)
-            .await
-            .map_err(write_error)?;
+            sqlx::query($crate::credential_sql::sql::INSERT_CLIENT)
+                .bind(&client.tenant_id)
+                .bind(&client.client_id)
+                .bind(&client.name)
+                .bind(&client.secret_hash)
+                .bind(timestamp::format(client.created))
+                .bind(stamp(client.revoked))
+                .execute(&mut *conn)
+                .await
+                .map_err(write_error)?;
             Ok(())
         }
 
@@ -161,13 +191,11 @@ macro_rules! credential_statements {
             tenant: &str,
             client_id: &str,
         ) -> DbResult<Option<OAuthClientRecord>> {
-            let row = sqlx::query(&format!(
-                "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE tenant_id = $1 AND client_id = $2"
-            ))
-            .bind(tenant)
-            .bind(client_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row = sqlx::query($crate::credential_sql::sql::GET_CLIENT)
+                .bind(tenant)
+                .bind(client_id)
+                .fetch_optional(&mut *conn)
+                .await?;
             row.as_ref().map(client_from_row).transpose()
         }
 
@@ -175,13 +203,10 @@ macro_rules! credential_statements {
             conn: &mut Connection,
             tenant: &str,
         ) -> DbResult<Vec<OAuthClientRecord>> {
-            let rows = sqlx::query(&format!(
-                "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE tenant_id = $1 \
-                 ORDER BY created DESC, client_id DESC"
-            ))
-            .bind(tenant)
-            .fetch_all(&mut *conn)
-            .await?;
+            let rows = sqlx::query($crate::credential_sql::sql::LIST_CLIENTS)
+                .bind(tenant)
+                .fetch_all(&mut *conn)
+                .await?;
             rows.iter().map(client_from_row).collect()
         }
 
@@ -197,24 +222,18 @@ macro_rules! credential_statements {
                 return Ok(false);
             }
             let at = timestamp::format(at);
-            sqlx::query(
-                "UPDATE oauth_clients SET revoked = $3 \
-                 WHERE tenant_id = $1 AND client_id = $2 AND revoked IS NULL",
-            )
-            .bind(tenant)
-            .bind(client_id)
-            .bind(&at)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query(
-                "UPDATE tokens SET revoked = $3 \
-                 WHERE tenant_id = $1 AND oauth_client_id = $2 AND (revoked IS NULL OR revoked > $3)",
-            )
-            .bind(tenant)
-            .bind(client_id)
-            .bind(&at)
-            .execute(&mut *conn)
-            .await?;
+            sqlx::query($crate::credential_sql::sql::REVOKE_CLIENT)
+                .bind(tenant)
+                .bind(client_id)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query($crate::credential_sql::sql::REVOKE_CLIENT_TOKENS)
+                .bind(tenant)
+                .bind(client_id)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await?;
             Ok(true)
         }
 
@@ -239,14 +258,10 @@ macro_rules! credential_statements {
             conn: &mut Connection,
             tenant: &str,
         ) -> DbResult<Vec<AccessTokenRecord>> {
-            let rows = sqlx::query(&format!(
-                "SELECT {TOKEN_COLUMNS}, oauth_client_id FROM tokens \
-                 WHERE tenant_id = $1 AND oauth_client_id IS NOT NULL \
-                 ORDER BY created DESC, id DESC"
-            ))
-            .bind(tenant)
-            .fetch_all(&mut *conn)
-            .await?;
+            let rows = sqlx::query($crate::credential_sql::sql::LIST_ACCESS_TOKENS)
+                .bind(tenant)
+                .fetch_all(&mut *conn)
+                .await?;
             rows.iter()
                 .map(|row| {
                     Ok(AccessTokenRecord {
@@ -262,12 +277,10 @@ macro_rules! credential_statements {
             conn: &mut Connection,
             before: OffsetDateTime,
         ) -> DbResult<u64> {
-            let done = sqlx::query(
-                "DELETE FROM tokens WHERE oauth_client_id IS NOT NULL AND expires IS NOT NULL AND expires < $1",
-            )
-            .bind(timestamp::format(before))
-            .execute(&mut *conn)
-            .await?;
+            let done = sqlx::query($crate::credential_sql::sql::PRUNE_ACCESS_TOKENS)
+                .bind(timestamp::format(before))
+                .execute(&mut *conn)
+                .await?;
             Ok(done.rows_affected())
         }
     };

@@ -42,6 +42,25 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    /// SQLite failures sorted the same way: SQLITE_BUSY and SQLITE_LOCKED (and their
+    /// extended codes) are [`StoreError::Unavailable`], everything else
+    /// [`StoreError::Database`]. rusqlite's messages are SQLite's, without bound values.
+    fn from(err: rusqlite::Error) -> Self {
+        let transient = match &err {
+            rusqlite::Error::SqliteFailure(failure, _) => {
+                is_transient_code(&failure.extended_code.to_string())
+            }
+            _ => false,
+        };
+        if transient {
+            StoreError::Unavailable(err.to_string())
+        } else {
+            StoreError::Database(err.to_string())
+        }
+    }
+}
+
 /// PostgreSQL reports five-character SQLSTATEs: connection exceptions (class 08),
 /// admin shutdowns (57P0x) and resource exhaustion (class 53) are transient. SQLite
 /// reports numeric result codes of at most four digits: SQLITE_BUSY (5) and
@@ -77,6 +96,25 @@ mod tests {
         ));
         assert!(matches!(
             StoreError::from(sqlx::Error::RowNotFound),
+            StoreError::Database(_)
+        ));
+    }
+
+    #[test]
+    fn sqlite_busy_is_unavailable() {
+        let failure = |code| {
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some("x".into()))
+        };
+        assert!(matches!(
+            StoreError::from(failure(rusqlite::ffi::SQLITE_BUSY)),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            StoreError::from(failure(rusqlite::ffi::SQLITE_LOCKED_SHAREDCACHE)),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            StoreError::from(failure(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)),
             StoreError::Database(_)
         ));
     }

@@ -78,19 +78,11 @@ pub trait Store: Send + Sync + 'static {
     /// authenticating a SCIM request needs, in one round trip. `None` when the tenant
     /// does not exist; the token is `None` when the tenant has no token with that id
     /// (a token of another tenant is not found, as in [`Store::get_token`]).
-    ///
-    /// The default reads twice; backends answer it with one statement.
     async fn get_tenant_with_token(
         &self,
         tenant: &str,
         token_id: &str,
-    ) -> StoreResult<Option<(Tenant, Option<TokenRecord>)>> {
-        let Some(found) = self.get_tenant(tenant).await? else {
-            return Ok(None);
-        };
-        let token = self.get_token(tenant, token_id).await?;
-        Ok(Some((found, token)))
-    }
+    ) -> StoreResult<Option<(Tenant, Option<TokenRecord>)>>;
     /// A tenant's tokens, newest first, revoked ones included; OAuth access tokens
     /// are not among them (see [`Store::list_access_tokens`]).
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>>;

@@ -1,36 +1,66 @@
-//! The SQLite backend.
+//! The SQLite backend, on rusqlite (bundled SQLite).
 //!
-//! One database file in WAL mode. Writes go through a pool of exactly one connection
-//! and each write is one `BEGIN IMMEDIATE` transaction: SQLite allows one writer at a
-//! time anyway, and taking the write lock up front means a transaction never fails
-//! half-way with SQLITE_BUSY when it upgrades from reading to writing. Reads use a pool
-//! of read-only connections, which WAL lets run alongside the writer.
+//! One database file in WAL mode. Writes go to one writer connection and each write is
+//! one `BEGIN IMMEDIATE` transaction: SQLite allows one writer at a time anyway, and
+//! taking the write lock up front means a transaction never fails half-way with
+//! SQLITE_BUSY when it upgrades from reading to writing. Reads use a bounded pool of
+//! read-only connections, which WAL lets run alongside the writer.
 //!
 //! Connections run with `synchronous=NORMAL` (durable at checkpoints, safe against
-//! corruption in WAL mode), foreign keys on and a busy timeout.
+//! corruption in WAL mode), foreign keys on, a busy timeout, and a prepared-statement
+//! cache (every statement goes through `prepare_cached`).
+//!
+//! ## Execution model
+//!
+//! rusqlite is synchronous, so every [`Store`] method runs *all* its statements as one
+//! closure on one connection: there is no await between statements. (sqlx's SQLite
+//! driver ran each connection on a worker thread and crossed threads through a channel
+//! for every statement and every row; that hand-off was most of the CPU of a read.)
+//!
+//! - **Writes** lock the writer connection (a `tokio::sync::Mutex`, waited for at most
+//!   `acquire_timeout`, else [`StoreError::Unavailable`]) and run their closure on a
+//!   blocking thread (`spawn_blocking`, one hop per call) inside one `BEGIN IMMEDIATE`
+//!   transaction. Waiting for SQLite's write lock (another process on the same file)
+//!   happens there, under `busy_timeout`, never on the async runtime. An error or a
+//!   panic rolls the transaction back; a panic is [`StoreError::Database`], never a
+//!   panic in the caller.
+//! - **Reads** take a read-only connection (a semaphore bounds them to `readers`,
+//!   waited for at most `acquire_timeout`) and run in one of two ways, chosen per call
+//!   with [`Hop`]: point reads (a tenant, a token, one resource without a group's
+//!   members, `userName eq`-style lookups with small pages) run inline on the calling
+//!   task, because a WAL read never waits for the writer and costs microseconds, less
+//!   than the hop itself; reads that can be large (a group's members, list pages,
+//!   counts over a tenant, logs) hop to a blocking thread so they cannot stall the
+//!   runtime's workers.
 
 mod credentials;
+mod db;
 mod logs;
 mod members;
 mod migrate;
 mod resources;
 mod tenants;
 
-use crate::sql::{Bind, SqliteDialect};
+/// The rusqlite this backend is built on, for the test hooks [`SqliteStore::with_reader`]
+/// and [`SqliteStore::with_writer`].
+pub use rusqlite;
+
+use crate::sql::SqliteDialect;
 use crate::{
     AccessTokenRecord, AdminKeyRecord, Fetch, ListPage, ListQuery, NewResource, NewTenant,
     OAuthClientRecord, Store, StoreError, StoreResult, StoredResource, Tenant, TenantUpdate,
     TokenRecord, UpdateFn,
 };
 use async_trait::async_trait;
-use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Sqlite, Transaction};
-use std::path::Path;
+use rusqlite::{Connection, TransactionBehavior};
+use scimd_protocol::filter::{CompareOp, Filter};
+use scimd_protocol::paging::PageRequest;
+use scimd_protocol::{ResourceKind, SchemaRegistry};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Tuning of a [`SqliteStore`].
 #[derive(Debug, Clone)]
@@ -57,12 +87,91 @@ impl Default for SqliteOptions {
     }
 }
 
-/// The SQLite implementation of [`Store`].
+/// Where a read runs. See the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hop {
+    /// On the calling task: for point reads, which cost less than a thread hop.
+    Inline,
+    /// On a blocking thread: for reads whose size the caller does not bound.
+    Blocking,
+}
+
+/// The SQLite implementation of [`Store`]. Clones share the connections.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    readers: SqlitePool,
+    shared: Arc<Shared>,
     uniqueness: crate::UniquenessOptions,
+}
+
+#[derive(Debug)]
+struct Shared {
+    path: PathBuf,
+    busy_timeout: Duration,
+    acquire_timeout: Duration,
+    /// The writer; `None` once closed.
+    writer: Arc<tokio::sync::Mutex<Option<Connection>>>,
+    /// Idle read-only connections (opened on demand, up to `max_readers`).
+    readers: std::sync::Mutex<Readers>,
+    /// One permit per reader that may be in use; closed by [`SqliteStore::close`].
+    read_permits: Arc<Semaphore>,
+    max_readers: u32,
+}
+
+#[derive(Debug, Default)]
+struct Readers {
+    idle: Vec<Connection>,
+    open: u32,
+    closed: bool,
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("the SQLite store is closed".into())
+}
+
+/// A panicked or cancelled blocking task: an internal error, reported, not re-raised.
+fn join_error(err: tokio::task::JoinError) -> StoreError {
+    StoreError::Database(format!("a database task failed: {err}"))
+}
+
+fn panicked() -> StoreError {
+    StoreError::Database("a database read panicked".into())
+}
+
+impl Shared {
+    /// An idle reader, or a new one (the caller holds a permit, so at most
+    /// `max_readers` are open).
+    fn take_reader(&self) -> StoreResult<Connection> {
+        {
+            let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+            if readers.closed {
+                return Err(closed());
+            }
+            if let Some(conn) = readers.idle.pop() {
+                return Ok(conn);
+            }
+            readers.open += 1;
+        }
+        db::open_reader(&self.path, self.busy_timeout).map_err(|err| {
+            self.readers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .open -= 1;
+            err.into()
+        })
+    }
+
+    /// Returns a reader to the pool; one whose closure panicked is closed instead, as
+    /// are all once the store is closed.
+    fn give_back(&self, conn: Connection, healthy: bool) {
+        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if healthy && !readers.closed {
+            readers.idle.push(conn);
+        } else {
+            readers.open = readers.open.saturating_sub(1);
+            drop(readers);
+            drop(conn);
+        }
+    }
 }
 
 impl SqliteStore {
@@ -74,49 +183,137 @@ impl SqliteStore {
 
     /// Opens the database at `path` with the given options.
     pub async fn open_with(path: &Path, options: &SqliteOptions) -> StoreResult<Self> {
-        let base = SqliteConnectOptions::new()
-            .filename(path)
-            .foreign_keys(true)
-            .busy_timeout(options.busy_timeout)
-            .synchronous(SqliteSynchronous::Normal);
-        // No ping before each acquire (sqlx's default): on SQLite every statement is a
-        // round trip to the connection's worker thread, and the ping doubled them; a
-        // file connection does not go stale like a network one.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .test_before_acquire(false)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_with(
-                base.clone()
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal),
-            )
-            .await?;
-        migrate::run(&writer).await?;
-        // Readers open after the writer has created the file and switched it to WAL;
-        // the journal mode is a property of the file, so they do not set it.
-        let readers = SqlitePoolOptions::new()
-            .max_connections(options.readers.max(1))
-            .test_before_acquire(false)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_with(base.read_only(true))
-            .await?;
+        let writer_path = path.to_owned();
+        let busy_timeout = options.busy_timeout;
+        // Opening creates the file and switches it to WAL; migrations run on the writer.
+        // Readers open later, on demand, read-only.
+        let writer = tokio::task::spawn_blocking(move || -> StoreResult<Connection> {
+            let mut conn = db::open_writer(&writer_path, busy_timeout)?;
+            migrate::run(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(join_error)??;
+        let max_readers = options.readers.max(1);
         Ok(SqliteStore {
-            writer,
-            readers,
+            shared: Arc::new(Shared {
+                path: path.to_owned(),
+                busy_timeout,
+                acquire_timeout: options.acquire_timeout,
+                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+                readers: std::sync::Mutex::new(Readers::default()),
+                read_permits: Arc::new(Semaphore::new(
+                    usize::try_from(max_readers).unwrap_or(usize::MAX),
+                )),
+                max_readers,
+            }),
             uniqueness: options.uniqueness,
         })
     }
 
-    /// The write pool (one connection), for tests and maintenance that need raw SQL.
-    pub fn writer_pool(&self) -> &SqlitePool {
-        &self.writer
+    /// Runs `read` on a read-only connection, inline or on a blocking thread.
+    async fn read<T, F>(&self, hop: Hop, read: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let permit = tokio::time::timeout(
+            self.shared.acquire_timeout,
+            self.shared.read_permits.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| {
+            StoreError::Unavailable("timed out waiting for an SQLite read connection".into())
+        })?
+        .map_err(|_| closed())?;
+        let conn = self.shared.take_reader()?;
+        let run = move |shared: &Shared, conn: Connection| {
+            let result = catch_unwind(AssertUnwindSafe(|| read(&conn)));
+            shared.give_back(conn, result.is_ok());
+            result.unwrap_or_else(|_| Err(panicked()))
+        };
+        match hop {
+            Hop::Inline => {
+                let result = run(&self.shared, conn);
+                drop(permit);
+                result
+            }
+            Hop::Blocking => {
+                let shared = self.shared.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    run(&shared, conn)
+                })
+                .await
+                .map_err(join_error)?
+            }
+        }
     }
 
-    /// The read-only pool, for tests that inspect query plans.
-    pub fn reader_pool(&self) -> &SqlitePool {
-        &self.readers
+    /// Runs `work` on the writer connection, on a blocking thread, outside any
+    /// transaction.
+    async fn on_writer<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let mut guard = tokio::time::timeout(
+            self.shared.acquire_timeout,
+            self.shared.writer.clone().lock_owned(),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let conn = guard.as_mut().ok_or_else(closed)?;
+            work(conn)
+        })
+        .await
+        .map_err(join_error)?
+    }
+
+    /// Runs `write` in one `BEGIN IMMEDIATE` transaction on the writer: committed when
+    /// it returns `Ok`, rolled back when it fails or panics.
+    async fn write<T, F>(&self, write: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.on_writer(move |conn| {
+            if !conn.is_autocommit() {
+                // A transaction left open (a rollback that failed): end it first.
+                conn.execute_batch("ROLLBACK")?;
+            }
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = write(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// For tests and maintenance: runs `f` on a read-only connection (on a blocking
+    /// thread), e.g. to inspect query plans or count rows.
+    pub async fn with_reader<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.read(Hop::Blocking, move |conn| Ok(f(conn)?)).await
+    }
+
+    /// For tests and maintenance: runs `f` on the writer connection (on a blocking
+    /// thread, outside any transaction), e.g. `ANALYZE` or raw SQL.
+    pub async fn with_writer<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.on_writer(move |conn| Ok(f(conn)?)).await
+    }
+
+    /// The migrations applied to the database, in order.
+    pub(crate) async fn migration_versions(&self) -> StoreResult<Vec<i64>> {
+        self.read(Hop::Inline, migrate::versions).await
     }
 
     /// The query plans (`EXPLAIN QUERY PLAN` detail lines) of the two statements a
@@ -129,153 +326,213 @@ impl SqliteStore {
         registry: &SchemaRegistry,
         query: &ListQuery<'_>,
     ) -> StoreResult<(Vec<String>, Vec<String>)> {
-        let plan = resources::plan_list(tenant, kind, registry, query)?;
-        let mut conn = self.readers.acquire().await?;
-        let count = query_plan(&mut conn, &plan.count_sql, &plan.count_binds).await?;
-        let page = query_plan(&mut conn, &plan.page_sql, &plan.page_binds).await?;
-        Ok((count, page))
+        let plan = crate::sql::plan_list(&DIALECT, tenant, kind, registry, query)?;
+        self.read(Hop::Blocking, move |conn| {
+            let count = query_plan(conn, &plan.count_sql, plan.count_binds.values())?;
+            let page = query_plan(conn, &plan.page_sql, plan.page_binds.values())?;
+            Ok((count, page))
+        })
+        .await
     }
 
-    /// Closes both pools, checkpointing the WAL.
+    /// Closes every connection (the last one to close checkpoints the WAL). Calls
+    /// afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
-        self.readers.close().await;
-        self.writer.close().await;
-    }
-
-    /// Starts the one kind of write transaction this store uses.
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        self.shared.read_permits.close();
+        let idle = {
+            let mut readers = self
+                .shared
+                .readers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            readers.closed = true;
+            readers.open = readers
+                .open
+                .saturating_sub(u32::try_from(readers.idle.len()).unwrap_or(u32::MAX));
+            std::mem::take(&mut readers.idle)
+        };
+        drop(idle);
+        let writer = self.shared.writer.lock().await.take();
+        if let Some(conn) = writer {
+            // Closing the last connection checkpoints the WAL: file I/O, off the runtime.
+            let _ = tokio::task::spawn_blocking(move || drop(conn)).await;
+        }
     }
 }
 
 /// The `EXPLAIN QUERY PLAN` detail lines of a statement.
-async fn query_plan(
-    conn: &mut sqlx::SqliteConnection,
+fn query_plan(
+    conn: &Connection,
     sql: &str,
-    binds: &crate::sql::Binds,
+    binds: &[crate::sql::Bind],
 ) -> StoreResult<Vec<String>> {
-    let explain = format!("EXPLAIN QUERY PLAN {sql}");
-    let rows = bind_all(sqlx::query(&explain), binds.values())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|row| Ok(sqlx::Row::try_get::<String, _>(row, "detail")?))
-        .collect()
+    db::query_all(
+        conn,
+        &format!("EXPLAIN QUERY PLAN {sql}"),
+        &db::args_of(binds),
+        |row| Ok(row.get("detail")?),
+    )
+}
+
+/// The migrations recorded in the SQLite file at `path` (none before the first),
+/// read through a read-only connection of its own, without migrating.
+pub(crate) fn recorded_migrations(path: &Path) -> StoreResult<Vec<i64>> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let known = db::query_opt(
+        &conn,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        &[],
+        |_| Ok(()),
+    )?;
+    match known {
+        Some(()) => migrate::versions(&conn),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The dialect this backend compiles filters with.
 pub(crate) const DIALECT: SqliteDialect = SqliteDialect;
 
-/// Binds compiled values to a query, in placeholder order.
-pub(crate) fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    for bind in binds {
-        query = match bind {
-            Bind::Text(t) => query.bind(t.as_str()),
-            Bind::Int(i) => query.bind(*i),
-            Bind::Real(r) => query.bind(*r),
-            Bind::Bool(b) => query.bind(*b),
-        };
-    }
-    query
+/// Whether a list request is a point lookup, cheap enough to run inline: an `eq` on an
+/// attribute with a unique (or near-unique) index, a small page, and no group members.
+fn is_point_list(kind: ResourceKind, query: &ListQuery<'_>) -> bool {
+    const SMALL_PAGE: u64 = 100;
+    let count = match &query.page {
+        PageRequest::Index { count, .. } | PageRequest::Cursor { count, .. } => *count,
+    };
+    let Some(Filter::Compare {
+        path,
+        op: CompareOp::Eq,
+        ..
+    }) = query.filter
+    else {
+        return false;
+    };
+    let indexed: &[&str] = match kind {
+        ResourceKind::User => &["userName", "externalId", "id"],
+        ResourceKind::Group => &["displayName", "externalId", "id"],
+    };
+    count <= SMALL_PAGE
+        && !(kind == ResourceKind::Group && query.fetch.members)
+        && path.sub_attr.is_none()
+        && path
+            .urn
+            .as_deref()
+            .is_none_or(|urn| urn.starts_with("urn:ietf:params:scim:schemas:core:"))
+        && indexed
+            .iter()
+            .any(|name| path.name.eq_ignore_ascii_case(name))
 }
 
-/// Maps an error of a write: unique-index violations become 409 `uniqueness` naming
-/// the attribute (RFC 7644 §3.12), also when two creates race, because the database's
-/// unique index is the arbiter, not a read before the write.
-pub(crate) fn write_error(err: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &err {
-        if db.is_unique_violation() {
-            let message = db.message();
-            let attribute = [
-                ("user_name_norm", "userName"),
-                ("external_id_key", "externalId"),
-                ("display_name_norm", "displayName"),
-                ("tenants.id", "tenant id"),
-                ("tokens.id", "token id"),
-                ("admin_keys.id", "admin key id"),
-                ("oauth_clients.client_id", "OAuth client id"),
-            ]
-            .iter()
-            .find(|(column, _)| message.contains(column))
-            .map_or("a unique attribute", |(_, attr)| attr);
-            return ScimError::uniqueness(format!(
-                "{attribute} is already in use (compared case-insensitively)"
-            ))
-            .into();
-        }
+/// Where a read of one resource runs: a group's members can be many rows.
+fn get_hop(kind: ResourceKind, fetch: Fetch) -> Hop {
+    if kind == ResourceKind::Group && fetch.members {
+        Hop::Blocking
+    } else {
+        Hop::Inline
     }
-    err.into()
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     fn pool_status(&self) -> Vec<crate::PoolStatus> {
-        let status = |name, pool: &SqlitePool| crate::PoolStatus {
-            name,
-            open: pool.size(),
-            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            max: pool.options().get_max_connections(),
+        let writer_open = match self.shared.writer.try_lock() {
+            Ok(writer) => (u32::from(writer.is_some()), u32::from(writer.is_some())),
+            // Locked: open and busy.
+            Err(_) => (1, 0),
         };
+        let readers = self
+            .shared
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         vec![
-            status("writer", &self.writer),
-            status("readers", &self.readers),
+            crate::PoolStatus {
+                name: "writer",
+                open: writer_open.0,
+                idle: writer_open.1,
+                max: 1,
+            },
+            crate::PoolStatus {
+                name: "readers",
+                open: readers.open,
+                idle: u32::try_from(readers.idle.len()).unwrap_or(u32::MAX),
+                max: self.shared.max_readers,
+            },
         ]
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.readers).await?;
-        Ok(())
+        self.read(Hop::Inline, |conn| {
+            db::query_scalar::<i64>(conn, "SELECT 1", &[])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn create_tenant(&self, tenant: &NewTenant) -> StoreResult<Tenant> {
-        let mut tx = self.begin_write().await?;
-        let created = tenants::create_tenant(&mut tx, tenant).await?;
-        tx.commit().await?;
-        Ok(created)
+        let tenant = tenant.clone();
+        self.write(move |conn| tenants::create_tenant(conn, &tenant))
+            .await
     }
 
     async fn get_tenant(&self, id: &str) -> StoreResult<Option<Tenant>> {
-        let mut conn = self.readers.acquire().await?;
-        tenants::get_tenant(&mut conn, id).await
+        let id = id.to_owned();
+        self.read(Hop::Inline, move |conn| tenants::get_tenant(conn, &id))
+            .await
     }
 
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
-        let mut conn = self.readers.acquire().await?;
-        tenants::list_tenants(&mut conn).await
+        self.read(Hop::Blocking, tenants::list_tenants).await
     }
 
     async fn update_tenant(&self, id: &str, update: &TenantUpdate) -> StoreResult<Tenant> {
-        let mut tx = self.begin_write().await?;
-        let updated = tenants::update_tenant(&mut tx, id, update).await?;
-        tx.commit().await?;
-        Ok(updated)
+        let (id, update) = (id.to_owned(), update.clone());
+        self.write(move |conn| tenants::update_tenant(conn, &id, &update))
+            .await
     }
 
     async fn delete_tenant(&self, id: &str) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let existed = tenants::delete_tenant(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(existed)
+        let id = id.to_owned();
+        self.write(move |conn| tenants::delete_tenant(conn, &id))
+            .await
     }
 
     async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        tenants::insert_token(&mut tx, token, None).await?;
-        tx.commit().await?;
-        Ok(())
+        let token = token.clone();
+        self.write(move |conn| tenants::insert_token(conn, &token, None))
+            .await
     }
 
     async fn get_token(&self, tenant: &str, token_id: &str) -> StoreResult<Option<TokenRecord>> {
-        let mut conn = self.readers.acquire().await?;
-        tenants::get_token(&mut conn, tenant, token_id).await
+        let (tenant, token_id) = (tenant.to_owned(), token_id.to_owned());
+        self.read(Hop::Inline, move |conn| {
+            tenants::get_token(conn, &tenant, &token_id)
+        })
+        .await
+    }
+
+    async fn get_tenant_with_token(
+        &self,
+        tenant: &str,
+        token_id: &str,
+    ) -> StoreResult<Option<(Tenant, Option<TokenRecord>)>> {
+        let (tenant, token_id) = (tenant.to_owned(), token_id.to_owned());
+        self.read(Hop::Inline, move |conn| {
+            tenants::get_tenant_with_token(conn, &tenant, &token_id)
+        })
+        .await
     }
 
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>> {
-        let mut conn = self.readers.acquire().await?;
-        tenants::list_tokens(&mut conn, tenant).await
+        let tenant = tenant.to_owned();
+        self.read(Hop::Blocking, move |conn| {
+            tenants::list_tokens(conn, &tenant)
+        })
+        .await
     }
 
     async fn revoke_token(
@@ -284,20 +541,18 @@ impl Store for SqliteStore {
         token_id: &str,
         at: time::OffsetDateTime,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let found = tenants::revoke_token(&mut tx, tenant, token_id, at).await?;
-        tx.commit().await?;
-        Ok(found)
+        let (tenant, token_id) = (tenant.to_owned(), token_id.to_owned());
+        self.write(move |conn| tenants::revoke_token(conn, &tenant, &token_id, at))
+            .await
     }
 
     async fn touch_tokens(&self, used: &[(String, time::OffsetDateTime)]) -> StoreResult<()> {
         if used.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin_write().await?;
-        tenants::touch_tokens(&mut tx, used).await?;
-        tx.commit().await?;
-        Ok(())
+        let used = used.to_vec();
+        self.write(move |conn| tenants::touch_tokens(conn, &used))
+            .await
     }
 
     async fn create(
@@ -307,11 +562,9 @@ impl Store for SqliteStore {
         new: NewResource,
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
-        let mut tx = self.begin_write().await?;
-        let created =
-            resources::create(&mut tx, &self.uniqueness, tenant, kind, new, fetch).await?;
-        tx.commit().await?;
-        Ok(created)
+        let (tenant, uniqueness) = (tenant.to_owned(), self.uniqueness);
+        self.write(move |conn| resources::create(conn, &uniqueness, &tenant, kind, new, fetch))
+            .await
     }
 
     async fn get(
@@ -321,8 +574,11 @@ impl Store for SqliteStore {
         id: &str,
         fetch: Fetch,
     ) -> StoreResult<Option<StoredResource>> {
-        let mut conn = self.readers.acquire().await?;
-        resources::get(&mut conn, tenant, kind, id, fetch).await
+        let (tenant, id) = (tenant.to_owned(), id.to_owned());
+        self.read(get_hop(kind, fetch), move |conn| {
+            resources::get(conn, &tenant, kind, &id, fetch)
+        })
+        .await
     }
 
     async fn update(
@@ -334,20 +590,20 @@ impl Store for SqliteStore {
         change: UpdateFn,
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
-        let mut tx = self.begin_write().await?;
-        let updated = resources::update(
-            &mut tx,
-            &self.uniqueness,
-            tenant,
-            kind,
-            id,
-            if_match,
-            change,
-            fetch,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(updated)
+        let (tenant, id, uniqueness) = (tenant.to_owned(), id.to_owned(), self.uniqueness);
+        self.write(move |conn| {
+            resources::update(
+                conn,
+                &uniqueness,
+                &tenant,
+                kind,
+                &id,
+                if_match,
+                change,
+                fetch,
+            )
+        })
+        .await
     }
 
     async fn delete(
@@ -357,10 +613,9 @@ impl Store for SqliteStore {
         id: &str,
         if_match: Option<u64>,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        resources::delete(&mut tx, tenant, kind, id, if_match).await?;
-        tx.commit().await?;
-        Ok(())
+        let (tenant, id) = (tenant.to_owned(), id.to_owned());
+        self.write(move |conn| resources::delete(conn, &tenant, kind, &id, if_match))
+            .await
     }
 
     async fn list(
@@ -370,8 +625,18 @@ impl Store for SqliteStore {
         registry: &SchemaRegistry,
         query: &ListQuery<'_>,
     ) -> StoreResult<ListPage> {
-        let mut conn = self.readers.acquire().await?;
-        resources::list(&mut conn, tenant, kind, registry, query).await
+        // Compiled here, on the caller's task: the closure owns only SQL and values.
+        let plan = crate::sql::plan_list(&DIALECT, tenant, kind, registry, query)?;
+        let hop = if is_point_list(kind, query) {
+            Hop::Inline
+        } else {
+            Hop::Blocking
+        };
+        let (tenant, fetch) = (tenant.to_owned(), query.fetch);
+        self.read(hop, move |conn| {
+            resources::list(conn, &tenant, kind, &plan, fetch)
+        })
+        .await
     }
 
     // ---- provisioning logs ----
@@ -380,10 +645,8 @@ impl Store for SqliteStore {
         if entries.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.begin_write().await?;
-        let written = logs::append(&mut tx, entries).await?;
-        tx.commit().await?;
-        Ok(written)
+        let entries = entries.to_vec();
+        self.write(move |conn| logs::append(conn, &entries)).await
     }
 
     async fn list_request_logs(
@@ -391,8 +654,9 @@ impl Store for SqliteStore {
         tenant: &str,
         query: &crate::LogQuery,
     ) -> StoreResult<crate::LogPage> {
-        let mut conn = self.readers.acquire().await?;
-        logs::list(&mut conn, tenant, query).await
+        let (tenant, query) = (tenant.to_owned(), query.clone());
+        self.read(Hop::Blocking, move |conn| logs::list(conn, &tenant, &query))
+            .await
     }
 
     async fn prune_request_logs(
@@ -401,50 +665,47 @@ impl Store for SqliteStore {
         older_than: time::OffsetDateTime,
         keep_newest: u64,
     ) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let deleted = logs::prune(&mut tx, tenant, older_than, keep_newest).await?;
-        tx.commit().await?;
-        Ok(deleted)
+        let tenant = tenant.to_owned();
+        self.write(move |conn| logs::prune(conn, &tenant, older_than, keep_newest))
+            .await
     }
 
     // ---- admin keys and OAuth clients ----
 
     async fn insert_admin_key(&self, key: &AdminKeyRecord) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        credentials::insert_admin_key(&mut tx, key).await?;
-        tx.commit().await?;
-        Ok(())
+        let key = key.clone();
+        self.write(move |conn| credentials::insert_admin_key(conn, &key))
+            .await
     }
 
     async fn get_admin_key(&self, key_id: &str) -> StoreResult<Option<AdminKeyRecord>> {
-        let mut conn = self.readers.acquire().await?;
-        credentials::get_admin_key(&mut conn, key_id).await
+        let key_id = key_id.to_owned();
+        self.read(Hop::Inline, move |conn| {
+            credentials::get_admin_key(conn, &key_id)
+        })
+        .await
     }
 
     async fn list_admin_keys(&self) -> StoreResult<Vec<AdminKeyRecord>> {
-        let mut conn = self.readers.acquire().await?;
-        credentials::list_admin_keys(&mut conn).await
+        self.read(Hop::Blocking, credentials::list_admin_keys).await
     }
 
     async fn revoke_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let found = credentials::revoke_admin_key(&mut tx, key_id, at).await?;
-        tx.commit().await?;
-        Ok(found)
+        let key_id = key_id.to_owned();
+        self.write(move |conn| credentials::revoke_admin_key(conn, &key_id, at))
+            .await
     }
 
     async fn touch_admin_key(&self, key_id: &str, at: time::OffsetDateTime) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        credentials::touch_admin_key(&mut tx, key_id, at).await?;
-        tx.commit().await?;
-        Ok(())
+        let key_id = key_id.to_owned();
+        self.write(move |conn| credentials::touch_admin_key(conn, &key_id, at))
+            .await
     }
 
     async fn insert_oauth_client(&self, client: &OAuthClientRecord) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        credentials::insert_oauth_client(&mut tx, client).await?;
-        tx.commit().await?;
-        Ok(())
+        let client = client.clone();
+        self.write(move |conn| credentials::insert_oauth_client(conn, &client))
+            .await
     }
 
     async fn get_oauth_client(
@@ -452,13 +713,19 @@ impl Store for SqliteStore {
         tenant: &str,
         client_id: &str,
     ) -> StoreResult<Option<OAuthClientRecord>> {
-        let mut conn = self.readers.acquire().await?;
-        credentials::get_oauth_client(&mut conn, tenant, client_id).await
+        let (tenant, client_id) = (tenant.to_owned(), client_id.to_owned());
+        self.read(Hop::Inline, move |conn| {
+            credentials::get_oauth_client(conn, &tenant, &client_id)
+        })
+        .await
     }
 
     async fn list_oauth_clients(&self, tenant: &str) -> StoreResult<Vec<OAuthClientRecord>> {
-        let mut conn = self.readers.acquire().await?;
-        credentials::list_oauth_clients(&mut conn, tenant).await
+        let tenant = tenant.to_owned();
+        self.read(Hop::Blocking, move |conn| {
+            credentials::list_oauth_clients(conn, &tenant)
+        })
+        .await
     }
 
     async fn revoke_oauth_client(
@@ -467,28 +734,27 @@ impl Store for SqliteStore {
         client_id: &str,
         at: time::OffsetDateTime,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        let found = credentials::revoke_oauth_client(&mut tx, tenant, client_id, at).await?;
-        tx.commit().await?;
-        Ok(found)
+        let (tenant, client_id) = (tenant.to_owned(), client_id.to_owned());
+        self.write(move |conn| credentials::revoke_oauth_client(conn, &tenant, &client_id, at))
+            .await
     }
 
     async fn insert_access_token(&self, token: &TokenRecord, client_id: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        credentials::insert_access_token(&mut tx, token, client_id).await?;
-        tx.commit().await?;
-        Ok(())
+        let (token, client_id) = (token.clone(), client_id.to_owned());
+        self.write(move |conn| credentials::insert_access_token(conn, &token, &client_id))
+            .await
     }
 
     async fn list_access_tokens(&self, tenant: &str) -> StoreResult<Vec<AccessTokenRecord>> {
-        let mut conn = self.readers.acquire().await?;
-        credentials::list_access_tokens(&mut conn, tenant).await
+        let tenant = tenant.to_owned();
+        self.read(Hop::Blocking, move |conn| {
+            credentials::list_access_tokens(conn, &tenant)
+        })
+        .await
     }
 
     async fn prune_access_tokens(&self, before: time::OffsetDateTime) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
-        let pruned = credentials::prune_access_tokens(&mut tx, before).await?;
-        tx.commit().await?;
-        Ok(pruned)
+        self.write(move |conn| credentials::prune_access_tokens(conn, before))
+            .await
     }
 }

@@ -76,13 +76,17 @@ async fn data_survives_reopening_and_migrations_run_once() {
     store.close().await;
     let reopened = SqliteStore::open(&path).await.unwrap();
     assert!(reopened.get_tenant("t").await.unwrap().is_some());
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(reopened.reader_pool())
+    let mode: String = reopened
+        .with_reader(|conn| conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)))
         .await
         .unwrap();
     assert_eq!(mode, "wal");
-    let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations")
-        .fetch_one(reopened.reader_pool())
+    let versions: i64 = reopened
+        .with_reader(|conn| {
+            conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |row| {
+                row.get(0)
+            })
+        })
         .await
         .unwrap();
     // One row per migration file: each ran exactly once.
@@ -100,13 +104,16 @@ async fn data_survives_reopening_and_migrations_run_once() {
 #[tokio::test]
 async fn readers_cannot_write() {
     let (_dir, store) = fresh().await;
-    let err = sqlx::query(
-        "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
-         VALUES ('x', 'x', 1, 'a', 'a')",
-    )
-    .execute(store.reader_pool())
-    .await
-    .unwrap_err();
+    let err = store
+        .with_reader(|conn| {
+            conn.execute(
+                "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
+                 VALUES ('x', 'x', 1, 'a', 'a')",
+                [],
+            )
+        })
+        .await
+        .unwrap_err();
     assert!(err.to_string().to_lowercase().contains("readonly"), "{err}");
 }
 
@@ -154,8 +161,8 @@ async fn seeded() -> (TempDir, SqliteStore) {
             .await
             .unwrap();
     }
-    sqlx::query("ANALYZE")
-        .execute(store.writer_pool())
+    store
+        .with_writer(|conn| conn.execute_batch("ANALYZE"))
         .await
         .unwrap();
     (dir, store)
@@ -198,8 +205,8 @@ fn assert_indexed(plan: &[String], table_alias_scan: &str, expected_index: &str)
 #[tokio::test]
 async fn entra_lookups_use_indexes() {
     let (_dir, store) = seeded().await;
-    let id: String = sqlx::query_scalar("SELECT id FROM users LIMIT 1")
-        .fetch_one(store.reader_pool())
+    let id: String = store
+        .with_reader(|conn| conn.query_row("SELECT id FROM users LIMIT 1", [], |row| row.get(0)))
         .await
         .unwrap();
     let user_cases = [
@@ -263,24 +270,33 @@ async fn one_member_change_in_a_huge_group_touches_one_row() {
         .await
         .unwrap();
     // 100,000 existing members, inserted directly.
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
-         INSERT INTO group_members (tenant_id, group_id, member_id, member_type) \
-         SELECT 't', $1, printf('bulk-%06d', i), 'User' FROM n",
-    )
-    .bind(&group.id)
-    .execute(store.writer_pool())
-    .await
-    .unwrap();
-    let newcomer: String = sqlx::query_scalar("SELECT id FROM users WHERE user_name = 'u3'")
-        .fetch_one(store.reader_pool())
+    let group_id = group.id.clone();
+    store
+        .with_writer(move |conn| {
+            conn.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
+                 INSERT INTO group_members (tenant_id, group_id, member_id, member_type) \
+                 SELECT 't', ?1, printf('bulk-%06d', i), 'User' FROM n",
+                [&group_id],
+            )
+        })
+        .await
+        .unwrap();
+    let newcomer: String = store
+        .with_reader(|conn| {
+            conn.query_row("SELECT id FROM users WHERE user_name = 'u3'", [], |row| {
+                row.get(0)
+            })
+        })
         .await
         .unwrap();
 
     // total_changes() counts rows written by the one writer connection.
     let changes = || async {
-        sqlx::query_scalar::<_, i64>("SELECT total_changes()")
-            .fetch_one(store.writer_pool())
+        store
+            .with_writer(|conn| {
+                conn.query_row("SELECT total_changes()", [], |row| row.get::<_, i64>(0))
+            })
             .await
             .unwrap()
     };
@@ -322,9 +338,15 @@ async fn one_member_change_in_a_huge_group_touches_one_row() {
         .unwrap();
     assert_eq!(changes().await - before, 2);
 
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM group_members WHERE group_id = $1")
-        .bind(&group.id)
-        .fetch_one(store.reader_pool())
+    let group_id = group.id.clone();
+    let count: i64 = store
+        .with_reader(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM group_members WHERE group_id = ?1",
+                [&group_id],
+                |row| row.get(0),
+            )
+        })
         .await
         .unwrap();
     assert_eq!(count, 100_000);
@@ -522,8 +544,10 @@ async fn reads_without_members_never_touch_the_member_table() {
         )
         .await
         .unwrap();
-    sqlx::query("ALTER TABLE group_members RENAME TO group_members_hidden")
-        .execute(store.writer_pool())
+    store
+        .with_writer(|conn| {
+            conn.execute_batch("ALTER TABLE group_members RENAME TO group_members_hidden")
+        })
         .await
         .unwrap();
 

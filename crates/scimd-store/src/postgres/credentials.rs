@@ -3,9 +3,7 @@
 //! check is `lock_tenant` (`FOR KEY SHARE`): a tenant being deleted gets no new client.
 
 use super::failure::write_error;
-use super::tenants::{
-    insert_token, lock_tenant as tenant_exists, token_from_row, unknown_tenant, TOKEN_COLUMNS,
-};
+use super::tenants::{insert_token, lock_tenant as tenant_exists, token_from_row, unknown_tenant};
 use sqlx::postgres::PgRow as Row;
 use sqlx::PgConnection as Connection;
 

@@ -208,8 +208,8 @@ pub(super) async fn get_tenant_with_token(
         "SELECT {}, {} FROM tenants t \
          LEFT JOIN tokens k ON k.tenant_id = t.id AND k.id = $2 \
          WHERE t.id = $1",
-        qualified(TENANT_COLUMNS, "t"),
-        qualified(TOKEN_COLUMNS, "k"),
+        crate::sql::qualified(TENANT_COLUMNS, "t"),
+        crate::sql::qualified(TOKEN_COLUMNS, "k"),
     ))
     .bind(tenant)
     .bind(token_id)
@@ -229,15 +229,6 @@ pub(super) async fn get_tenant_with_token(
 
 /// How many columns [`TENANT_COLUMNS`] names.
 const TENANT_COLUMN_COUNT: usize = 8;
-
-/// `a, b` as `t.a, t.b`.
-fn qualified(columns: &str, table: &str) -> String {
-    columns
-        .split(',')
-        .map(|c| format!("{table}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 pub(super) async fn list_tokens(
     conn: &mut PgConnection,

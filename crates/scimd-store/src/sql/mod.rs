@@ -70,3 +70,13 @@ pub(crate) fn table_of(kind: scimd_protocol::ResourceKind) -> &'static str {
         scimd_protocol::ResourceKind::Group => "groups",
     }
 }
+
+/// A column list `a, b` as `t.a, t.b`: the same columns selected through an alias in a
+/// join.
+pub(crate) fn qualified(columns: &str, table: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -5,10 +5,11 @@
 //! here reads the member list except [`MemberChange::ReplaceAll`], whose meaning is
 //! "compare with the whole list", and loading members for a response.
 
+use super::db::{execute, query_all, query_opt};
 use crate::StoreResult;
+use rusqlite::Connection;
 use scimd_protocol::resource::{GroupRef, Member, MemberChange, MemberRef};
 use scimd_protocol::{ResourceKind, ScimError};
-use sqlx::{Row, SqliteConnection};
 
 fn kind_text(kind: ResourceKind) -> &'static str {
     kind.name()
@@ -24,21 +25,12 @@ fn kind_of(text: &str) -> StoreResult<ResourceKind> {
     }
 }
 
-async fn exists(
-    conn: &mut SqliteConnection,
-    tenant: &str,
-    kind: ResourceKind,
-    id: &str,
-) -> StoreResult<bool> {
+fn exists(conn: &Connection, tenant: &str, kind: ResourceKind, id: &str) -> StoreResult<bool> {
     let sql = match kind {
         ResourceKind::User => "SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2",
         ResourceKind::Group => "SELECT 1 FROM groups WHERE tenant_id = $1 AND id = $2",
     };
-    let found: Option<i64> = sqlx::query_scalar(sql)
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let found = query_opt(conn, sql, &[&tenant, &id], |_| Ok(()))?;
     Ok(found.is_some())
 }
 
@@ -47,8 +39,8 @@ async fn exists(
 /// type): such members are skipped, not refused. Entra and Okta only send ids this
 /// server returned, so an unknown id is one deleted meanwhile; refusing the whole
 /// PATCH would make the IdP retry it forever. A group naming itself is 400.
-async fn resolve_member(
-    conn: &mut SqliteConnection,
+fn resolve_member(
+    conn: &Connection,
     tenant: &str,
     group_id: &str,
     member: &MemberRef,
@@ -65,7 +57,7 @@ async fn resolve_member(
         None => &[ResourceKind::User, ResourceKind::Group],
     };
     for kind in candidates {
-        if exists(conn, tenant, *kind, &member.value).await? {
+        if exists(conn, tenant, *kind, &member.value)? {
             return Ok(Some(*kind));
         }
     }
@@ -76,32 +68,33 @@ async fn resolve_member(
     Ok(None)
 }
 
-async fn add_one(
-    conn: &mut SqliteConnection,
+fn add_one(
+    conn: &Connection,
     tenant: &str,
     group_id: &str,
     member: &MemberRef,
 ) -> StoreResult<bool> {
-    let Some(kind) = resolve_member(conn, tenant, group_id, member).await? else {
+    let Some(kind) = resolve_member(conn, tenant, group_id, member)? else {
         return Ok(false);
     };
-    let done = sqlx::query(
+    let done = execute(
+        conn,
         "INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(tenant)
-    .bind(group_id)
-    .bind(&member.value)
-    .bind(kind_text(kind))
-    .bind(member.display.as_deref())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
+        &[
+            &tenant,
+            &group_id,
+            &member.value,
+            &kind_text(kind),
+            &member.display.as_deref(),
+        ],
+    )?;
+    Ok(done > 0)
 }
 
 /// Applies membership changes in order; returns whether any row changed.
-pub(super) async fn apply(
-    conn: &mut SqliteConnection,
+pub(super) fn apply(
+    conn: &Connection,
     tenant: &str,
     group_id: &str,
     changes: &[MemberChange],
@@ -111,37 +104,33 @@ pub(super) async fn apply(
         match change {
             MemberChange::Add(members) => {
                 for member in members {
-                    changed |= add_one(conn, tenant, group_id, member).await?;
+                    changed |= add_one(conn, tenant, group_id, member)?;
                 }
             }
             MemberChange::Remove(ids) => {
                 for id in ids {
-                    let done = sqlx::query(
+                    let done = execute(
+                        conn,
                         "DELETE FROM group_members \
                          WHERE tenant_id = $1 AND group_id = $2 AND member_id = $3",
-                    )
-                    .bind(tenant)
-                    .bind(group_id)
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                    changed |= done.rows_affected() > 0;
+                        &[&tenant, &group_id, id],
+                    )?;
+                    changed |= done > 0;
                 }
             }
             MemberChange::RemoveAll => {
-                let done =
-                    sqlx::query("DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2")
-                        .bind(tenant)
-                        .bind(group_id)
-                        .execute(&mut *conn)
-                        .await?;
-                changed |= done.rows_affected() > 0;
+                let done = execute(
+                    conn,
+                    "DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2",
+                    &[&tenant, &group_id],
+                )?;
+                changed |= done > 0;
             }
             MemberChange::ReplaceAll(members) => {
                 // Validate first so that a bad id leaves nothing half-done (the
                 // transaction would roll back anyway; this gives the clearer error).
                 for member in members {
-                    resolve_member(conn, tenant, group_id, member).await?;
+                    resolve_member(conn, tenant, group_id, member)?;
                 }
                 let keep = serde_json::Value::from(
                     members
@@ -150,18 +139,15 @@ pub(super) async fn apply(
                         .collect::<Vec<_>>(),
                 )
                 .to_string();
-                let done = sqlx::query(
+                let done = execute(
+                    conn,
                     "DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 \
                      AND member_id NOT IN (SELECT value FROM json_each($3))",
-                )
-                .bind(tenant)
-                .bind(group_id)
-                .bind(keep)
-                .execute(&mut *conn)
-                .await?;
-                changed |= done.rows_affected() > 0;
+                    &[&tenant, &group_id, &keep],
+                )?;
+                changed |= done > 0;
                 for member in members {
-                    changed |= add_one(conn, tenant, group_id, member).await?;
+                    changed |= add_one(conn, tenant, group_id, member)?;
                 }
             }
         }
@@ -175,79 +161,68 @@ pub(super) async fn apply(
 /// they read back (scim2-tester, Entra), and Microsoft's validator expects its own
 /// label back. Not joining also keeps reading a 100,000-member group to one index
 /// range scan of `group_members`.
-pub(super) async fn load_members(
-    conn: &mut SqliteConnection,
+pub(super) fn load_members(
+    conn: &Connection,
     tenant: &str,
     group_id: &str,
 ) -> StoreResult<Vec<Member>> {
-    let rows = sqlx::query(
+    query_all(
+        conn,
         "SELECT member_id, member_type, display FROM group_members \
          WHERE tenant_id = $1 AND group_id = $2 \
          ORDER BY member_id",
-    )
-    .bind(tenant)
-    .bind(group_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
+        &[&tenant, &group_id],
+        |row| {
             Ok(Member {
-                value: row.try_get("member_id")?,
-                kind: kind_of(row.try_get("member_type")?)?,
-                display: row.try_get("display")?,
+                value: row.get("member_id")?,
+                kind: kind_of(&row.get::<_, String>("member_type")?)?,
+                display: row.get("display")?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 /// The groups a user is a direct member of, ordered by id.
-pub(super) async fn load_groups(
-    conn: &mut SqliteConnection,
+pub(super) fn load_groups(
+    conn: &Connection,
     tenant: &str,
     user_id: &str,
 ) -> StoreResult<Vec<GroupRef>> {
-    let rows = sqlx::query(
+    query_all(
+        conn,
         "SELECT g.id, g.display_name FROM group_members gm \
          JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
          WHERE gm.tenant_id = $1 AND gm.member_id = $2 \
          ORDER BY g.id",
-    )
-    .bind(tenant)
-    .bind(user_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
+        &[&tenant, &user_id],
+        |row| {
             Ok(GroupRef {
-                value: row.try_get("id")?,
-                display: row.try_get("display_name")?,
+                value: row.get("id")?,
+                display: row.get("display_name")?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 /// Removes every membership naming `id` as a member, bumping the version of the groups
 /// that lose it (their `members` changed, so their ETag must too).
-pub(super) async fn forget_member(
-    conn: &mut SqliteConnection,
+pub(super) fn forget_member(
+    conn: &Connection,
     tenant: &str,
     id: &str,
     now: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
+    execute(
+        conn,
         "UPDATE groups SET version = version + 1, last_modified = $3 \
          WHERE tenant_id = $1 AND id IN \
            (SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2)",
-    )
-    .bind(tenant)
-    .bind(id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2")
-        .bind(tenant)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+        &[&tenant, &id, &now],
+    )?;
+    execute(
+        conn,
+        "DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2",
+        &[&tenant, &id],
+    )?;
     Ok(())
 }

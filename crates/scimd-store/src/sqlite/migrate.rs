@@ -1,10 +1,11 @@
 //! A small versioned migration runner: the SQL files under `migrations/sqlite/` are
-//! embedded at compile time and applied in order, each in its own transaction, and
-//! recorded in `schema_migrations`.
+//! embedded at compile time and applied in order on the writer connection, each in its
+//! own transaction, and recorded in `schema_migrations`.
 
+use super::db::{execute, query_opt, query_scalar};
 use crate::timestamp;
 use crate::{StoreError, StoreResult};
-use sqlx::SqlitePool;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// (version, name, SQL), in version order.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -26,42 +27,36 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 ];
 
 /// Applies every migration the database has not seen yet.
-pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
-    let mut conn = pool.acquire().await?;
-    sqlx::raw_sql(
+pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
+    conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER NOT NULL PRIMARY KEY,
             name    TEXT    NOT NULL,
             applied TEXT    NOT NULL
         )",
-    )
-    .execute(&mut *conn)
-    .await?;
+    )?;
     for (version, name, sql) in MIGRATIONS {
         // BEGIN IMMEDIATE: two processes opening the same file at once serialise here,
         // and the second sees the first one's row.
-        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-        let applied: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let applied = query_opt(
+            &tx,
+            "SELECT version FROM schema_migrations WHERE version = $1",
+            &[version],
+            |_| Ok(()),
+        )?;
         if applied.is_none() {
-            sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query(
+            tx.execute_batch(sql)?;
+            execute(
+                &tx,
                 "INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)",
-            )
-            .bind(version)
-            .bind(*name)
-            .bind(timestamp::format(timestamp::now()))
-            .execute(&mut *tx)
-            .await?;
+                &[version, name, &timestamp::format(timestamp::now())],
+            )?;
         }
-        tx.commit().await?;
+        tx.commit()?;
     }
-    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-        .fetch_one(&mut *conn)
-        .await?;
+    let newest: Option<i64> =
+        query_scalar(conn, "SELECT MAX(version) FROM schema_migrations", &[])?;
     let known = MIGRATIONS.last().map_or(0, |(v, _, _)| *v);
     if newest.unwrap_or(0) > known {
         return Err(StoreError::Database(format!(
@@ -70,4 +65,14 @@ pub(super) async fn run(pool: &SqlitePool) -> StoreResult<()> {
         )));
     }
     Ok(())
+}
+
+/// The versions recorded in `schema_migrations`, in order.
+pub(super) fn versions(conn: &Connection) -> StoreResult<Vec<i64>> {
+    super::db::query_all(
+        conn,
+        "SELECT version FROM schema_migrations ORDER BY version",
+        &[],
+        |row| Ok(row.get(0)?),
+    )
 }

@@ -1,37 +1,35 @@
 //! Users and groups: create, read, update, delete and list.
 
+use super::db::{args_of, execute, query_all, query_opt, query_scalar, write_error};
+use super::members;
 use super::tenants::{tenant_exists, unknown_tenant};
-use super::{bind_all, members, write_error, DIALECT};
 use crate::columns::{self, ResourceColumns};
-use crate::sql::{self, Binds, Cursor, CursorKey, SortKey};
+use crate::sql::{self, Cursor, CursorKey, ListPlan, RESOURCE_COLUMNS};
 use crate::timestamp;
-use crate::{
-    Fetch, ListPage, ListQuery, NewResource, StoreError, StoreResult, StoredResource, UpdateFn,
-};
-use scimd_protocol::paging::PageRequest;
+use crate::{Fetch, ListPage, NewResource, StoreError, StoreResult, StoredResource, UpdateFn};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Row};
 use scimd_protocol::resource::{Document, Meta};
-use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, TypeInfo, ValueRef};
-
-const RESOURCE_COLUMNS: &str = "r.id, r.doc, r.created, r.last_modified, r.version";
+use scimd_protocol::{ResourceKind, ScimError};
 
 fn not_found(kind: ResourceKind, id: &str) -> ScimError {
     ScimError::not_found(format!("{} '{id}' not found", kind.name()))
 }
 
-fn resource_from_row(kind: ResourceKind, row: &SqliteRow) -> StoreResult<StoredResource> {
-    let doc_text: &str = row.try_get("doc")?;
-    let document: Document = serde_json::from_str(doc_text)
-        .map_err(|e| StoreError::Database(format!("stored document is not a JSON object: {e}")))?;
-    let version: i64 = row.try_get("version")?;
+fn resource_from_row(kind: ResourceKind, row: &Row<'_>) -> StoreResult<StoredResource> {
+    let document: Document = match row.get_ref("doc")? {
+        ValueRef::Text(bytes) => serde_json::from_slice(bytes),
+        _ => return Err(StoreError::Database("stored document is not text".into())),
+    }
+    .map_err(|e| StoreError::Database(format!("stored document is not a JSON object: {e}")))?;
+    let version: i64 = row.get("version")?;
     Ok(StoredResource {
-        id: row.try_get("id")?,
+        id: row.get("id")?,
         kind,
         document,
         meta: Meta {
-            created: timestamp::parse(row.try_get("created")?)?,
-            last_modified: timestamp::parse(row.try_get("last_modified")?)?,
+            created: timestamp::parse(&row.get::<_, String>("created")?)?,
+            last_modified: timestamp::parse(&row.get::<_, String>("last_modified")?)?,
             version: u64::try_from(version)
                 .map_err(|_| StoreError::Database(format!("negative version {version}")))?,
         },
@@ -42,52 +40,52 @@ fn resource_from_row(kind: ResourceKind, row: &SqliteRow) -> StoreResult<StoredR
 
 /// Loads what `fetch` asks for. `members` is only read for groups and `groups` only for
 /// users; with `Fetch::NONE` no membership row is touched (idp-clients.md R11).
-async fn load_related(
-    conn: &mut SqliteConnection,
+fn load_related(
+    conn: &Connection,
     tenant: &str,
     resource: &mut StoredResource,
     fetch: Fetch,
 ) -> StoreResult<()> {
     match resource.kind {
         ResourceKind::Group if fetch.members => {
-            resource.members = Some(members::load_members(conn, tenant, &resource.id).await?);
+            resource.members = Some(members::load_members(conn, tenant, &resource.id)?);
         }
         ResourceKind::User if fetch.groups => {
-            resource.groups = Some(members::load_groups(conn, tenant, &resource.id).await?);
+            resource.groups = Some(members::load_groups(conn, tenant, &resource.id)?);
         }
         _ => {}
     }
     Ok(())
 }
 
-async fn read_row(
-    conn: &mut SqliteConnection,
+fn read_row(
+    conn: &Connection,
     tenant: &str,
     kind: ResourceKind,
     id: &str,
 ) -> StoreResult<Option<StoredResource>> {
-    let row = sqlx::query(&format!(
-        "SELECT {RESOURCE_COLUMNS} FROM {} r WHERE r.tenant_id = $1 AND r.id = $2",
-        sql::table_of(kind)
-    ))
-    .bind(tenant)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(|r| resource_from_row(kind, r)).transpose()
+    query_opt(
+        conn,
+        &format!(
+            "SELECT {RESOURCE_COLUMNS} FROM {} r WHERE r.tenant_id = $1 AND r.id = $2",
+            sql::table_of(kind)
+        ),
+        &[&tenant, &id],
+        |row| resource_from_row(kind, row),
+    )
 }
 
-pub(super) async fn get(
-    conn: &mut SqliteConnection,
+pub(super) fn get(
+    conn: &Connection,
     tenant: &str,
     kind: ResourceKind,
     id: &str,
     fetch: Fetch,
 ) -> StoreResult<Option<StoredResource>> {
-    let Some(mut resource) = read_row(conn, tenant, kind, id).await? else {
+    let Some(mut resource) = read_row(conn, tenant, kind, id)? else {
         return Ok(None);
     };
-    load_related(conn, tenant, &mut resource, fetch).await?;
+    load_related(conn, tenant, &mut resource, fetch)?;
     Ok(Some(resource))
 }
 
@@ -97,43 +95,44 @@ fn document_text(doc: &Document) -> StoreResult<String> {
 }
 
 /// Rewrites a user's rows in the multi-valued attribute index.
-async fn write_values(
-    conn: &mut SqliteConnection,
+fn write_values(
+    conn: &Connection,
     tenant: &str,
     user_id: &str,
     cols: &ResourceColumns,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2")
-        .bind(tenant)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    execute(
+        conn,
+        "DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2",
+        &[&tenant, &user_id],
+    )?;
     for row in &cols.values {
-        sqlx::query(
+        execute(
+            conn,
             "INSERT INTO user_values (tenant_id, user_id, attr, type_norm, value_norm, is_primary) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(tenant)
-        .bind(user_id)
-        .bind(&row.attr)
-        .bind(&row.type_norm)
-        .bind(&row.value_norm)
-        .bind(row.primary)
-        .execute(&mut *conn)
-        .await?;
+            &[
+                &tenant,
+                &user_id,
+                &row.attr,
+                &row.type_norm,
+                &row.value_norm,
+                &row.primary,
+            ],
+        )?;
     }
     Ok(())
 }
 
-pub(super) async fn create(
-    conn: &mut SqliteConnection,
+pub(super) fn create(
+    conn: &Connection,
     uniqueness: &crate::UniquenessOptions,
     tenant: &str,
     kind: ResourceKind,
     new: NewResource,
     fetch: Fetch,
 ) -> StoreResult<StoredResource> {
-    if !tenant_exists(conn, tenant).await? {
+    if !tenant_exists(conn, tenant)? {
         return Err(unknown_tenant(tenant).into());
     }
     let cols = columns::derive(kind, &new.document)?;
@@ -150,59 +149,59 @@ pub(super) async fn create(
     match kind {
         ResourceKind::User => {
             let display = cols.display_name.as_ref();
-            sqlx::query(
+            execute(
+                conn,
                 "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
                  external_id_norm, display_name, display_name_norm, active, doc, created, \
                  last_modified, version, external_id_key) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, $12)",
+                &[
+                    &tenant,
+                    &id,
+                    &cols.name.raw,
+                    &cols.name.norm,
+                    &external.map(|f| f.raw.as_str()),
+                    &external.map(|f| f.norm.as_str()),
+                    &display.map(|f| f.raw.as_str()),
+                    &display.map(|f| f.norm.as_str()),
+                    &cols.active,
+                    &doc,
+                    &now,
+                    &external_key,
+                ],
             )
-            .bind(tenant)
-            .bind(&id)
-            .bind(&cols.name.raw)
-            .bind(&cols.name.norm)
-            .bind(external.map(|f| f.raw.as_str()))
-            .bind(external.map(|f| f.norm.as_str()))
-            .bind(display.map(|f| f.raw.as_str()))
-            .bind(display.map(|f| f.norm.as_str()))
-            .bind(cols.active)
-            .bind(&doc)
-            .bind(&now)
-            .bind(external_key)
-            .execute(&mut *conn)
-            .await
             .map_err(write_error)?;
-            write_values(conn, tenant, &id, &cols).await?;
+            write_values(conn, tenant, &id, &cols)?;
         }
         ResourceKind::Group => {
-            sqlx::query(
+            execute(
+                conn,
                 "INSERT INTO groups (tenant_id, id, display_name, display_name_norm, \
                  external_id, external_id_norm, doc, created, last_modified, version, \
                  external_id_key) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)",
+                &[
+                    &tenant,
+                    &id,
+                    &cols.name.raw,
+                    &cols.name.norm,
+                    &external.map(|f| f.raw.as_str()),
+                    &external.map(|f| f.norm.as_str()),
+                    &doc,
+                    &now,
+                    &external_key,
+                ],
             )
-            .bind(tenant)
-            .bind(&id)
-            .bind(&cols.name.raw)
-            .bind(&cols.name.norm)
-            .bind(external.map(|f| f.raw.as_str()))
-            .bind(external.map(|f| f.norm.as_str()))
-            .bind(&doc)
-            .bind(&now)
-            .bind(external_key)
-            .execute(&mut *conn)
-            .await
             .map_err(write_error)?;
             members::apply(
                 conn,
                 tenant,
                 &id,
                 &[scimd_protocol::resource::MemberChange::Add(new.members)],
-            )
-            .await?;
+            )?;
         }
     }
-    get(conn, tenant, kind, &id, fetch)
-        .await?
+    get(conn, tenant, kind, &id, fetch)?
         .ok_or_else(|| StoreError::Database("created resource vanished".into()))
 }
 
@@ -223,8 +222,8 @@ fn check_version(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn update(
-    conn: &mut SqliteConnection,
+pub(super) fn update(
+    conn: &Connection,
     uniqueness: &crate::UniquenessOptions,
     tenant: &str,
     kind: ResourceKind,
@@ -233,14 +232,12 @@ pub(super) async fn update(
     change: UpdateFn,
     fetch: Fetch,
 ) -> StoreResult<StoredResource> {
-    let current = read_row(conn, tenant, kind, id)
-        .await?
-        .ok_or_else(|| not_found(kind, id))?;
+    let current = read_row(conn, tenant, kind, id)?.ok_or_else(|| not_found(kind, id))?;
     check_version(kind, id, current.meta.version, if_match)?;
     let update = change(&current)?;
     let document_changed = update.document != current.document;
     let members_changed = match kind {
-        ResourceKind::Group => members::apply(conn, tenant, id, &update.members).await?,
+        ResourceKind::Group => members::apply(conn, tenant, id, &update.members)?,
         ResourceKind::User if update.members.is_empty() => false,
         ResourceKind::User => return Err(ScimError::invalid_value("users have no members").into()),
     };
@@ -255,216 +252,147 @@ pub(super) async fn update(
         match kind {
             ResourceKind::User => {
                 let display = cols.display_name.as_ref();
-                sqlx::query(
+                execute(
+                    conn,
                     "UPDATE users SET user_name = $3, user_name_norm = $4, external_id = $5, \
                      external_id_norm = $6, display_name = $7, display_name_norm = $8, \
                      active = $9, doc = $10, last_modified = $11, version = version + 1, \
                      external_id_key = $12 \
                      WHERE tenant_id = $1 AND id = $2",
+                    &[
+                        &tenant,
+                        &id,
+                        &cols.name.raw,
+                        &cols.name.norm,
+                        &external.map(|f| f.raw.as_str()),
+                        &external.map(|f| f.norm.as_str()),
+                        &display.map(|f| f.raw.as_str()),
+                        &display.map(|f| f.norm.as_str()),
+                        &cols.active,
+                        &doc,
+                        &now,
+                        &external_key,
+                    ],
                 )
-                .bind(tenant)
-                .bind(id)
-                .bind(&cols.name.raw)
-                .bind(&cols.name.norm)
-                .bind(external.map(|f| f.raw.as_str()))
-                .bind(external.map(|f| f.norm.as_str()))
-                .bind(display.map(|f| f.raw.as_str()))
-                .bind(display.map(|f| f.norm.as_str()))
-                .bind(cols.active)
-                .bind(&doc)
-                .bind(&now)
-                .bind(external_key)
-                .execute(&mut *conn)
-                .await
                 .map_err(write_error)?;
-                write_values(conn, tenant, id, &cols).await?;
+                write_values(conn, tenant, id, &cols)?;
             }
             ResourceKind::Group => {
-                sqlx::query(
+                execute(
+                    conn,
                     "UPDATE groups SET display_name = $3, display_name_norm = $4, \
                      external_id = $5, external_id_norm = $6, doc = $7, last_modified = $8, \
                      version = version + 1, external_id_key = $9 \
                      WHERE tenant_id = $1 AND id = $2",
+                    &[
+                        &tenant,
+                        &id,
+                        &cols.name.raw,
+                        &cols.name.norm,
+                        &external.map(|f| f.raw.as_str()),
+                        &external.map(|f| f.norm.as_str()),
+                        &doc,
+                        &now,
+                        &external_key,
+                    ],
                 )
-                .bind(tenant)
-                .bind(id)
-                .bind(&cols.name.raw)
-                .bind(&cols.name.norm)
-                .bind(external.map(|f| f.raw.as_str()))
-                .bind(external.map(|f| f.norm.as_str()))
-                .bind(&doc)
-                .bind(&now)
-                .bind(external_key)
-                .execute(&mut *conn)
-                .await
                 .map_err(write_error)?;
             }
         }
     } else if members_changed {
-        sqlx::query(&format!(
-            "UPDATE {} SET last_modified = $3, version = version + 1 \
-             WHERE tenant_id = $1 AND id = $2",
-            sql::table_of(kind)
-        ))
-        .bind(tenant)
-        .bind(id)
-        .bind(timestamp::format(timestamp::now()))
-        .execute(&mut *conn)
-        .await?;
+        execute(
+            conn,
+            &format!(
+                "UPDATE {} SET last_modified = $3, version = version + 1 \
+                 WHERE tenant_id = $1 AND id = $2",
+                sql::table_of(kind)
+            ),
+            &[&tenant, &id, &timestamp::format(timestamp::now())],
+        )?;
     }
-    get(conn, tenant, kind, id, fetch)
-        .await?
-        .ok_or_else(|| not_found(kind, id).into())
+    get(conn, tenant, kind, id, fetch)?.ok_or_else(|| not_found(kind, id).into())
 }
 
-pub(super) async fn delete(
-    conn: &mut SqliteConnection,
+pub(super) fn delete(
+    conn: &Connection,
     tenant: &str,
     kind: ResourceKind,
     id: &str,
     if_match: Option<u64>,
 ) -> StoreResult<()> {
-    let version: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT version FROM {} WHERE tenant_id = $1 AND id = $2",
-        sql::table_of(kind)
-    ))
-    .bind(tenant)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let version: Option<i64> = query_opt(
+        conn,
+        &format!(
+            "SELECT version FROM {} WHERE tenant_id = $1 AND id = $2",
+            sql::table_of(kind)
+        ),
+        &[&tenant, &id],
+        |row| Ok(row.get(0)?),
+    )?;
     let version = version.ok_or_else(|| not_found(kind, id))?;
     check_version(kind, id, u64::try_from(version).unwrap_or(0), if_match)?;
     let now = timestamp::format(timestamp::now());
-    members::forget_member(conn, tenant, id, &now).await?;
+    members::forget_member(conn, tenant, id, &now)?;
     // The resource's own membership rows and value-index rows go by ON DELETE CASCADE.
-    sqlx::query(&format!(
-        "DELETE FROM {} WHERE tenant_id = $1 AND id = $2",
-        sql::table_of(kind)
-    ))
-    .bind(tenant)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    execute(
+        conn,
+        &format!(
+            "DELETE FROM {} WHERE tenant_id = $1 AND id = $2",
+            sql::table_of(kind)
+        ),
+        &[&tenant, &id],
+    )?;
     Ok(())
 }
 
 /// The sort key value of a listed row, for the next cursor.
-fn cursor_key(row: &SqliteRow) -> StoreResult<CursorKey> {
-    let raw = row.try_get_raw("sort_key")?;
-    if raw.is_null() {
-        return Ok(CursorKey::Null);
-    }
-    let type_name = raw.type_info().name().to_owned();
-    Ok(match type_name.as_str() {
-        "INTEGER" | "BOOLEAN" => CursorKey::Int(row.try_get("sort_key")?),
-        "REAL" => CursorKey::Real(row.try_get("sort_key")?),
-        _ => CursorKey::Text(row.try_get("sort_key")?),
+fn cursor_key(row: &Row<'_>) -> StoreResult<CursorKey> {
+    Ok(match row.get_ref("sort_key")? {
+        ValueRef::Null => CursorKey::Null,
+        ValueRef::Integer(int) => CursorKey::Int(int),
+        ValueRef::Real(real) => CursorKey::Real(real),
+        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => CursorKey::Text(
+            String::from_utf8(bytes.to_vec())
+                .map_err(|_| StoreError::Database("sort key is not UTF-8 text".into()))?,
+        ),
     })
 }
 
-/// The statements of one list request, compiled but not yet run.
-pub(super) struct ListPlan {
-    /// `SELECT COUNT(*)` over the filter.
-    pub(super) count_sql: String,
-    pub(super) count_binds: Binds,
-    /// The page itself.
-    pub(super) page_sql: String,
-    pub(super) page_binds: Binds,
-    sort: SortKey,
-    /// For cursor paging: the page size (the statement fetches one more row).
-    cursor_page_size: Option<u64>,
-}
-
-pub(super) fn plan_list(
+/// Runs a compiled list request: the count, the page, and what `fetch` asks for.
+pub(super) fn list(
+    conn: &Connection,
     tenant: &str,
     kind: ResourceKind,
-    registry: &SchemaRegistry,
-    query: &ListQuery<'_>,
-) -> StoreResult<ListPlan> {
-    let table = sql::table_of(kind);
-    let mut binds = Binds::new();
-    let tenant_ph = binds.text(tenant);
-    let mut condition = format!("r.tenant_id = {tenant_ph}");
-    if let Some(filter) = query.filter {
-        let compiled =
-            sql::compile_filter(&DIALECT, registry, kind, &tenant_ph, filter, &mut binds)?;
-        condition = format!("{condition} AND {compiled}");
-    }
-    let count_sql = format!("SELECT COUNT(*) FROM {table} r WHERE {condition}");
-    let count_binds = binds.clone();
-
-    let sort = sql::compile_sort(&DIALECT, registry, kind, &tenant_ph, query.sort, &mut binds)?;
-    let (limit, offset, cursor_page_size) = match &query.page {
-        PageRequest::Index { start_index, count } => {
-            // RFC 7644 §3.4.2.4: startIndex is 1-based; below 1 means 1.
-            (*count, start_index.saturating_sub(1), None)
-        }
-        PageRequest::Cursor { cursor, count } => {
-            if let Some(text) = cursor {
-                let position = Cursor::decode(text, &sort.signature)?;
-                let after = sql::keyset_after(&sort, &position, &mut binds);
-                condition = format!("{condition} AND {after}");
-            }
-            // One row more than asked tells whether there is a next page.
-            (count.saturating_add(1), 0, Some(*count))
-        }
-    };
-    let limit_ph = binds.push(sql::Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-    let offset_ph = binds.push(sql::Bind::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-    let page_sql = format!(
-        "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key FROM {table} r WHERE {condition} \
-         ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
-        expr = sort.expr,
-        order = sort.order_by(),
-    );
-    Ok(ListPlan {
-        count_sql,
-        count_binds,
-        page_sql,
-        page_binds: binds,
-        sort,
-        cursor_page_size,
-    })
-}
-
-pub(super) async fn list(
-    conn: &mut SqliteConnection,
-    tenant: &str,
-    kind: ResourceKind,
-    registry: &SchemaRegistry,
-    query: &ListQuery<'_>,
+    plan: &ListPlan,
+    fetch: Fetch,
 ) -> StoreResult<ListPage> {
-    let plan = plan_list(tenant, kind, registry, query)?;
-    let total: i64 = bind_all(sqlx::query(&plan.count_sql), plan.count_binds.values())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    let rows = bind_all(sqlx::query(&plan.page_sql), plan.page_binds.values())
-        .fetch_all(&mut *conn)
-        .await?;
-
+    let total: i64 = query_scalar(conn, &plan.count_sql, &args_of(plan.count_binds.values()))?;
+    let mut rows = query_all(
+        conn,
+        &plan.page_sql,
+        &args_of(plan.page_binds.values()),
+        |row| Ok((resource_from_row(kind, row)?, cursor_key(row)?)),
+    )?;
     let mut next_cursor = None;
-    let mut kept = rows.as_slice();
     if let Some(size) = plan.cursor_page_size {
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         if rows.len() > size {
-            kept = rows.get(..size).unwrap_or_default();
-            if let Some(last) = kept.last() {
+            rows.truncate(size);
+            if let Some((last, key)) = rows.last() {
                 next_cursor = Some(
                     Cursor {
                         signature: plan.sort.signature.clone(),
-                        key: cursor_key(last)?,
-                        id: last.try_get("id")?,
+                        key: key.clone(),
+                        id: last.id.clone(),
                     }
                     .encode(),
                 );
             }
         }
     }
-    let mut resources = Vec::with_capacity(kept.len());
-    for row in kept {
-        let mut resource = resource_from_row(kind, row)?;
-        load_related(conn, tenant, &mut resource, query.fetch).await?;
+    let mut resources = Vec::with_capacity(rows.len());
+    for (mut resource, _) in rows {
+        load_related(conn, tenant, &mut resource, fetch)?;
         resources.push(resource);
     }
     Ok(ListPage {

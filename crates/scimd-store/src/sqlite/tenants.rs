@@ -1,53 +1,89 @@
 //! Tenants and their API tokens.
 
-use super::write_error;
+use super::db::{execute, query_all, query_opt, write_error};
 use crate::timestamp;
 use crate::{NewTenant, StoreResult, Tenant, TenantLogSettings, TenantUpdate, TokenRecord};
+use rusqlite::{Connection, Row};
 use scimd_protocol::ScimError;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
 const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, updated, \
      log_bodies, log_retention_days, log_max_entries";
-pub(super) const TOKEN_COLUMNS: &str =
+const TOKEN_COLUMNS: &str =
     "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
 
-fn tenant_from_row(row: &SqliteRow) -> StoreResult<Tenant> {
+/// How many columns [`TENANT_COLUMNS`] names.
+const TENANT_COLUMN_COUNT: usize = 8;
+
+/// A tenant from [`TENANT_COLUMNS`], by position (a join with tokens repeats names
+/// like `id` and `created`).
+fn tenant_from_row(row: &Row<'_>) -> StoreResult<Tenant> {
     Ok(Tenant {
-        id: row.try_get("id")?,
-        display_name: row.try_get("display_name")?,
-        provisioning_enabled: row.try_get("provisioning_enabled")?,
-        created: timestamp::parse(row.try_get("created")?)?,
-        updated: timestamp::parse(row.try_get("updated")?)?,
+        id: row.get(0)?,
+        display_name: row.get(1)?,
+        provisioning_enabled: row.get(2)?,
+        created: timestamp::parse(&row.get::<_, String>(3)?)?,
+        updated: timestamp::parse(&row.get::<_, String>(4)?)?,
         log: TenantLogSettings {
-            bodies: row.try_get("log_bodies")?,
-            retention_days: u32::try_from(row.try_get::<i64, _>("log_retention_days")?)
-                .unwrap_or(u32::MAX),
-            max_entries: u64::try_from(row.try_get::<i64, _>("log_max_entries")?).unwrap_or(0),
+            bodies: row.get(5)?,
+            retention_days: u32::try_from(row.get::<_, i64>(6)?).unwrap_or(u32::MAX),
+            max_entries: u64::try_from(row.get::<_, i64>(7)?).unwrap_or(0),
         },
     })
 }
 
-pub(super) fn token_from_row(row: &SqliteRow) -> StoreResult<TokenRecord> {
+pub(super) fn token_from_row(row: &Row<'_>) -> StoreResult<TokenRecord> {
+    token_from_columns(row, 0)
+}
+
+/// A token from [`TOKEN_COLUMNS`] at positions `first..first + 8` of the row.
+fn token_from_columns(row: &Row<'_>, first: usize) -> StoreResult<TokenRecord> {
     Ok(TokenRecord {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        name: row.try_get("name")?,
-        secret_hash: row.try_get("secret_hash")?,
-        created: timestamp::parse(row.try_get("created")?)?,
-        last_used: timestamp::parse_opt(row.try_get("last_used")?)?,
-        expires: timestamp::parse_opt(row.try_get("expires")?)?,
-        revoked: timestamp::parse_opt(row.try_get("revoked")?)?,
+        id: row.get(first)?,
+        tenant_id: row.get(first + 1)?,
+        name: row.get(first + 2)?,
+        secret_hash: row.get(first + 3)?,
+        created: timestamp::parse(&row.get::<_, String>(first + 4)?)?,
+        last_used: timestamp::parse_opt(row.get(first + 5)?)?,
+        expires: timestamp::parse_opt(row.get(first + 6)?)?,
+        revoked: timestamp::parse_opt(row.get(first + 7)?)?,
     })
 }
 
+/// The tenant and its token `token_id`, in one statement (a left join on the token's
+/// primary key, so a missing token still returns the tenant).
+pub(super) fn get_tenant_with_token(
+    conn: &Connection,
+    tenant: &str,
+    token_id: &str,
+) -> StoreResult<Option<(Tenant, Option<TokenRecord>)>> {
+    query_opt(
+        conn,
+        &format!(
+            "SELECT {}, {} FROM tenants t \
+             LEFT JOIN tokens k ON k.tenant_id = t.id AND k.id = $2 \
+             WHERE t.id = $1",
+            crate::sql::qualified(TENANT_COLUMNS, "t"),
+            crate::sql::qualified(TOKEN_COLUMNS, "k"),
+        ),
+        &[&tenant, &token_id],
+        |row| {
+            let tenant = tenant_from_row(row)?;
+            let token_found: Option<String> = row.get(TENANT_COLUMN_COUNT)?;
+            let token = match token_found {
+                Some(_) => Some(token_from_columns(row, TENANT_COLUMN_COUNT)?),
+                None => None,
+            };
+            Ok((tenant, token))
+        },
+    )
+}
+
 /// Whether the tenant exists (a primary-key lookup).
-pub(super) async fn tenant_exists(conn: &mut SqliteConnection, id: &str) -> StoreResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM tenants WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+pub(super) fn tenant_exists(conn: &Connection, id: &str) -> StoreResult<bool> {
+    let found = query_opt(conn, "SELECT 1 FROM tenants WHERE id = $1", &[&id], |_| {
+        Ok(())
+    })?;
     Ok(found.is_some())
 }
 
@@ -55,26 +91,24 @@ pub(super) fn unknown_tenant(id: &str) -> ScimError {
     ScimError::not_found(format!("tenant '{id}' does not exist"))
 }
 
-pub(super) async fn create_tenant(
-    conn: &mut SqliteConnection,
-    tenant: &NewTenant,
-) -> StoreResult<Tenant> {
+pub(super) fn create_tenant(conn: &Connection, tenant: &NewTenant) -> StoreResult<Tenant> {
     let now = timestamp::now();
     let stamp = timestamp::format(now);
-    sqlx::query(
+    execute(
+        conn,
         "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated, \
          log_bodies, log_retention_days, log_max_entries) \
          VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+        &[
+            &tenant.id,
+            &tenant.display_name,
+            &tenant.provisioning_enabled,
+            &stamp,
+            &tenant.log.bodies,
+            &i64::from(tenant.log.retention_days),
+            &i64::try_from(tenant.log.max_entries).unwrap_or(i64::MAX),
+        ],
     )
-    .bind(&tenant.id)
-    .bind(&tenant.display_name)
-    .bind(tenant.provisioning_enabled)
-    .bind(&stamp)
-    .bind(tenant.log.bodies)
-    .bind(i64::from(tenant.log.retention_days))
-    .bind(i64::try_from(tenant.log.max_entries).unwrap_or(i64::MAX))
-    .execute(&mut *conn)
-    .await
     .map_err(write_error)?;
     Ok(Tenant {
         id: tenant.id.clone(),
@@ -86,34 +120,30 @@ pub(super) async fn create_tenant(
     })
 }
 
-pub(super) async fn get_tenant(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> StoreResult<Option<Tenant>> {
-    let row = sqlx::query(&format!(
-        "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(tenant_from_row).transpose()
+pub(super) fn get_tenant(conn: &Connection, id: &str) -> StoreResult<Option<Tenant>> {
+    query_opt(
+        conn,
+        &format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"),
+        &[&id],
+        tenant_from_row,
+    )
 }
 
-pub(super) async fn list_tenants(conn: &mut SqliteConnection) -> StoreResult<Vec<Tenant>> {
-    let rows = sqlx::query(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"))
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(tenant_from_row).collect()
+pub(super) fn list_tenants(conn: &Connection) -> StoreResult<Vec<Tenant>> {
+    query_all(
+        conn,
+        &format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"),
+        &[],
+        tenant_from_row,
+    )
 }
 
-pub(super) async fn update_tenant(
-    conn: &mut SqliteConnection,
+pub(super) fn update_tenant(
+    conn: &Connection,
     id: &str,
     update: &TenantUpdate,
 ) -> StoreResult<Tenant> {
-    let mut tenant = get_tenant(conn, id)
-        .await?
-        .ok_or_else(|| unknown_tenant(id))?;
+    let mut tenant = get_tenant(conn, id)?.ok_or_else(|| unknown_tenant(id))?;
     if let Some(name) = &update.display_name {
         tenant.display_name = name.clone();
     }
@@ -130,120 +160,113 @@ pub(super) async fn update_tenant(
         tenant.log.max_entries = max;
     }
     tenant.updated = timestamp::now();
-    sqlx::query(
+    execute(
+        conn,
         "UPDATE tenants SET display_name = $2, provisioning_enabled = $3, updated = $4, \
          log_bodies = $5, log_retention_days = $6, log_max_entries = $7 \
          WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&tenant.display_name)
-    .bind(tenant.provisioning_enabled)
-    .bind(timestamp::format(tenant.updated))
-    .bind(tenant.log.bodies)
-    .bind(i64::from(tenant.log.retention_days))
-    .bind(i64::try_from(tenant.log.max_entries).unwrap_or(i64::MAX))
-    .execute(&mut *conn)
-    .await?;
+        &[
+            &id,
+            &tenant.display_name,
+            &tenant.provisioning_enabled,
+            &timestamp::format(tenant.updated),
+            &tenant.log.bodies,
+            &i64::from(tenant.log.retention_days),
+            &i64::try_from(tenant.log.max_entries).unwrap_or(i64::MAX),
+        ],
+    )?;
     Ok(tenant)
 }
 
 /// Deletes the tenant; foreign keys with ON DELETE CASCADE remove its tokens, users,
 /// groups, memberships and value index rows in the same transaction.
-pub(super) async fn delete_tenant(conn: &mut SqliteConnection, id: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
+pub(super) fn delete_tenant(conn: &Connection, id: &str) -> StoreResult<bool> {
+    Ok(execute(conn, "DELETE FROM tenants WHERE id = $1", &[&id])? > 0)
 }
 
 /// Inserts a token; `oauth_client_id` names the OAuth client of an access token.
-pub(super) async fn insert_token(
-    conn: &mut SqliteConnection,
+pub(super) fn insert_token(
+    conn: &Connection,
     token: &TokenRecord,
     oauth_client_id: Option<&str>,
 ) -> StoreResult<()> {
-    if !tenant_exists(conn, &token.tenant_id).await? {
+    if !tenant_exists(conn, &token.tenant_id)? {
         return Err(unknown_tenant(&token.tenant_id).into());
     }
     let stamp = |at: Option<OffsetDateTime>| at.map(timestamp::format);
-    sqlx::query(&format!(
-        "INSERT INTO tokens ({TOKEN_COLUMNS}, oauth_client_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    ))
-    .bind(&token.id)
-    .bind(&token.tenant_id)
-    .bind(&token.name)
-    .bind(&token.secret_hash)
-    .bind(timestamp::format(token.created))
-    .bind(stamp(token.last_used))
-    .bind(stamp(token.expires))
-    .bind(stamp(token.revoked))
-    .bind(oauth_client_id)
-    .execute(&mut *conn)
-    .await
+    execute(
+        conn,
+        &format!(
+            "INSERT INTO tokens ({TOKEN_COLUMNS}, oauth_client_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ),
+        &[
+            &token.id,
+            &token.tenant_id,
+            &token.name,
+            &token.secret_hash,
+            &timestamp::format(token.created),
+            &stamp(token.last_used),
+            &stamp(token.expires),
+            &stamp(token.revoked),
+            &oauth_client_id,
+        ],
+    )
     .map_err(write_error)?;
     Ok(())
 }
 
-pub(super) async fn get_token(
-    conn: &mut SqliteConnection,
+pub(super) fn get_token(
+    conn: &Connection,
     tenant: &str,
     token_id: &str,
 ) -> StoreResult<Option<TokenRecord>> {
-    let row = sqlx::query(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND tenant_id = $2"
-    ))
-    .bind(token_id)
-    .bind(tenant)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(token_from_row).transpose()
+    query_opt(
+        conn,
+        &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1 AND tenant_id = $2"),
+        &[&token_id, &tenant],
+        token_from_row,
+    )
 }
 
-pub(super) async fn list_tokens(
-    conn: &mut SqliteConnection,
-    tenant: &str,
-) -> StoreResult<Vec<TokenRecord>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE tenant_id = $1 AND oauth_client_id IS NULL \
-         ORDER BY created DESC, id DESC"
-    ))
-    .bind(tenant)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(token_from_row).collect()
+pub(super) fn list_tokens(conn: &Connection, tenant: &str) -> StoreResult<Vec<TokenRecord>> {
+    query_all(
+        conn,
+        &format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE tenant_id = $1 AND oauth_client_id IS NULL \
+             ORDER BY created DESC, id DESC"
+        ),
+        &[&tenant],
+        token_from_row,
+    )
 }
 
-pub(super) async fn revoke_token(
-    conn: &mut SqliteConnection,
+pub(super) fn revoke_token(
+    conn: &Connection,
     tenant: &str,
     token_id: &str,
     at: OffsetDateTime,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE tokens SET revoked = $3 WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
-        .bind(token_id)
-        .bind(timestamp::format(at))
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
+    let done = execute(
+        conn,
+        "UPDATE tokens SET revoked = $3 WHERE tenant_id = $1 AND id = $2",
+        &[&tenant, &token_id, &timestamp::format(at)],
+    )?;
+    Ok(done > 0)
 }
 
 /// Records last-used times; an older time never overwrites a newer one, so batches
 /// flushed out of order are harmless.
-pub(super) async fn touch_tokens(
-    conn: &mut SqliteConnection,
+pub(super) fn touch_tokens(
+    conn: &Connection,
     used: &[(String, OffsetDateTime)],
 ) -> StoreResult<()> {
     for (token_id, at) in used {
-        sqlx::query(
+        execute(
+            conn,
             "UPDATE tokens SET last_used = $2 WHERE id = $1 AND (last_used IS NULL OR last_used < $2)",
-        )
-        .bind(token_id)
-        .bind(timestamp::format(*at))
-        .execute(&mut *conn)
-        .await?;
+            &[token_id, &timestamp::format(*at)],
+        )?;
     }
     Ok(())
 }

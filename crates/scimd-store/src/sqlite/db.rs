@@ -1,0 +1,174 @@
+//! rusqlite plumbing shared by the SQLite modules: opening connections, binding the
+//! compiler's `$n` placeholders, running cached statements, and telling unique-index
+//! violations apart.
+//!
+//! Every statement goes through [`Connection::prepare_cached`]: the SQL texts are a
+//! fixed set (plus the filter shapes clients send), so after warm-up a statement is a
+//! cache hit, a bind and a step.
+
+use crate::sql::Bind;
+use crate::{StoreError, StoreResult};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
+use scimd_protocol::ScimError;
+use std::path::Path;
+use std::time::Duration;
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 128;
+
+impl ToSql for Bind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Bind::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Bind::Int(int) => ToSqlOutput::Owned(Value::Integer(*int)),
+            Bind::Real(real) => ToSqlOutput::Owned(Value::Real(*real)),
+            // SQLite has no boolean type: 0 and 1, as JSON true/false extract to.
+            Bind::Bool(flag) => ToSqlOutput::Owned(Value::Integer(i64::from(*flag))),
+        })
+    }
+}
+
+/// The bound values of one statement, in placeholder order (`$1` is the first).
+pub(super) type Args<'a> = &'a [&'a dyn ToSql];
+
+/// Compiled binds as [`Args`].
+pub(super) fn args_of(binds: &[Bind]) -> Vec<&dyn ToSql> {
+    binds.iter().map(|bind| bind as &dyn ToSql).collect()
+}
+
+/// Opens the one writer connection, creating the file and switching it to WAL.
+pub(super) fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn, busy_timeout)?;
+    // The journal mode is a property of the file: set once here, readers inherit it.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection; the writer has created the file and set WAL.
+pub(super) fn open_reader(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn, busy_timeout)?;
+    Ok(conn)
+}
+
+/// `synchronous=NORMAL` (durable at checkpoints, safe against corruption in WAL
+/// mode), foreign keys on, a busy timeout, a statement cache.
+fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+/// Binds `args` to the statement's placeholders. The SQL is written (and compiled by
+/// [`crate::sql`]) with PostgreSQL-style `$n`, which SQLite treats as *named*
+/// parameters numbered in order of first appearance; so each parameter's value is
+/// chosen by its name: `$3` gets `args[2]`, wherever it appears and however often.
+fn bind(stmt: &mut Statement<'_>, args: Args<'_>) -> rusqlite::Result<()> {
+    for index in 1..=stmt.parameter_count() {
+        let position = stmt
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$').or_else(|| name.strip_prefix('?')))
+            .and_then(|number| number.parse::<usize>().ok())
+            .unwrap_or(index);
+        let value = position
+            .checked_sub(1)
+            .and_then(|at| args.get(at))
+            .ok_or(rusqlite::Error::InvalidParameterCount(position, args.len()))?;
+        stmt.raw_bind_parameter(index, value)?;
+    }
+    Ok(())
+}
+
+/// Runs a statement that returns no rows; returns how many rows it changed.
+pub(super) fn execute(conn: &Connection, sql: &str, args: Args<'_>) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, args)?;
+    stmt.raw_execute()
+}
+
+/// Runs a query and maps every row.
+pub(super) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    args: Args<'_>,
+    mut map: impl FnMut(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, args)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// Runs a query and maps its first row, if any.
+pub(super) fn query_opt<T>(
+    conn: &Connection,
+    sql: &str,
+    args: Args<'_>,
+    map: impl FnOnce(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, args)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => Ok(Some(map(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Runs a query that always returns one row (an aggregate) and reads column 0.
+pub(super) fn query_scalar<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    args: Args<'_>,
+) -> StoreResult<T> {
+    query_opt(conn, sql, args, |row| Ok(row.get(0)?))?
+        .ok_or_else(|| StoreError::Database(format!("no row from '{sql}'")))
+}
+
+/// Maps an error of a write: unique-index violations become 409 `uniqueness` naming
+/// the attribute (RFC 7644 §3.12), also when two creates race, because the database's
+/// unique index is the arbiter, not a read before the write.
+pub(crate) fn write_error(err: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &err {
+        let unique = matches!(
+            failure.extended_code,
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        );
+        if unique {
+            let message = message.as_deref().unwrap_or_default();
+            let attribute = [
+                ("user_name_norm", "userName"),
+                ("external_id_key", "externalId"),
+                ("display_name_norm", "displayName"),
+                ("tenants.id", "tenant id"),
+                ("tokens.id", "token id"),
+                ("admin_keys.id", "admin key id"),
+                ("oauth_clients.client_id", "OAuth client id"),
+            ]
+            .iter()
+            .find(|(column, _)| message.contains(column))
+            .map_or("a unique attribute", |(_, attr)| attr);
+            return ScimError::uniqueness(format!(
+                "{attribute} is already in use (compared case-insensitively)"
+            ))
+            .into();
+        }
+    }
+    err.into()
+}
