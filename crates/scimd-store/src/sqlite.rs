@@ -33,6 +33,7 @@
 //!   counts over a tenant, logs) hop to a blocking thread so they cannot stall the
 //!   runtime's workers.
 
+mod checkpoint;
 mod credentials;
 mod db;
 mod logs;
@@ -115,6 +116,16 @@ struct Shared {
     /// One permit per reader that may be in use; closed by [`SqliteStore::close`].
     read_permits: Arc<Semaphore>,
     max_readers: u32,
+    /// The background WAL checkpoint; stops when the store is closed or dropped.
+    checkpointer: Option<checkpoint::Checkpointer>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -195,6 +206,12 @@ impl SqliteStore {
         .await
         .map_err(join_error)??;
         let max_readers = options.readers.max(1);
+        // Without the thread the writer's backstop checkpoints alone: slower, not wrong.
+        let checkpointer = checkpoint::Checkpointer::start(path, busy_timeout)
+            .map_err(|e| {
+                tracing::warn!(error = %e, "could not start the SQLite checkpoint thread");
+            })
+            .ok();
         Ok(SqliteStore {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
@@ -206,6 +223,7 @@ impl SqliteStore {
                     usize::try_from(max_readers).unwrap_or(usize::MAX),
                 )),
                 max_readers,
+                checkpointer,
             }),
             uniqueness: options.uniqueness,
         })
@@ -338,6 +356,9 @@ impl SqliteStore {
     /// Closes every connection (the last one to close checkpoints the WAL). Calls
     /// afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
+        if let Some(checkpointer) = &self.shared.checkpointer {
+            checkpointer.stop();
+        }
         self.shared.read_permits.close();
         let idle = {
             let mut readers = self

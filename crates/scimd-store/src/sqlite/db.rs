@@ -48,6 +48,28 @@ pub(super) fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Resu
     configure(&conn, busy_timeout)?;
     // The journal mode is a property of the file: set once here, readers inherit it.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    // Checkpoints run in the background (see `checkpoint`); this is the backstop.
+    conn.pragma_update(
+        None,
+        "wal_autocheckpoint",
+        super::checkpoint::BACKSTOP_PAGES,
+    )?;
+    Ok(conn)
+}
+
+/// Opens the background checkpoint's connection (read-write: a checkpoint writes the
+/// database file); it never starts a transaction.
+pub(super) fn open_checkpointer(
+    path: &Path,
+    busy_timeout: Duration,
+) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn, busy_timeout)?;
+    // Only the writer's commits should ever checkpoint automatically (the backstop).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(conn)
 }
 
