@@ -124,6 +124,115 @@ fn write_values(
     Ok(())
 }
 
+/// Whether [`write_row`] adds a row or replaces a resource's current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowWrite {
+    Insert,
+    Update,
+}
+
+/// The statement for a resource row. INSERT and UPDATE of one kind take the same
+/// parameters in the same order, so [`write_row`] binds them once.
+fn row_statement(kind: ResourceKind, write: RowWrite) -> &'static str {
+    match (kind, write) {
+        (ResourceKind::User, RowWrite::Insert) => {
+            "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
+             external_id_norm, display_name, display_name_norm, active, doc, created, \
+             last_modified, version, external_id_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, $12)"
+        }
+        (ResourceKind::User, RowWrite::Update) => {
+            "UPDATE users SET user_name = $3, user_name_norm = $4, external_id = $5, \
+             external_id_norm = $6, display_name = $7, display_name_norm = $8, \
+             active = $9, doc = $10, last_modified = $11, version = version + 1, \
+             external_id_key = $12 \
+             WHERE tenant_id = $1 AND id = $2"
+        }
+        (ResourceKind::Group, RowWrite::Insert) => {
+            "INSERT INTO groups (tenant_id, id, display_name, display_name_norm, \
+             external_id, external_id_norm, doc, created, last_modified, version, \
+             external_id_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)"
+        }
+        (ResourceKind::Group, RowWrite::Update) => {
+            "UPDATE groups SET display_name = $3, display_name_norm = $4, \
+             external_id = $5, external_id_norm = $6, doc = $7, last_modified = $8, \
+             version = version + 1, external_id_key = $9 \
+             WHERE tenant_id = $1 AND id = $2"
+        }
+    }
+}
+
+/// Inserts or updates a resource's row (and a user's value-index rows) from its
+/// derived columns.
+#[allow(clippy::too_many_arguments)]
+fn write_row(
+    conn: &Connection,
+    kind: ResourceKind,
+    write: RowWrite,
+    tenant: &str,
+    id: &str,
+    cols: &ResourceColumns,
+    doc: &str,
+    now: &str,
+    external_key: Option<&str>,
+) -> StoreResult<()> {
+    let sql = row_statement(kind, write);
+    let external = cols.external_id.as_ref();
+    let (external_raw, external_norm) = (
+        external.map(|f| f.raw.as_str()),
+        external.map(|f| f.norm.as_str()),
+    );
+    match kind {
+        ResourceKind::User => {
+            let display = cols.display_name.as_ref();
+            let (display_raw, display_norm) = (
+                display.map(|f| f.raw.as_str()),
+                display.map(|f| f.norm.as_str()),
+            );
+            execute(
+                conn,
+                sql,
+                &[
+                    &tenant,
+                    &id,
+                    &cols.name.raw,
+                    &cols.name.norm,
+                    &external_raw,
+                    &external_norm,
+                    &display_raw,
+                    &display_norm,
+                    &cols.active,
+                    &doc,
+                    &now,
+                    &external_key,
+                ],
+            )
+            .map_err(write_error)?;
+            write_values(conn, tenant, id, cols)
+        }
+        ResourceKind::Group => {
+            execute(
+                conn,
+                sql,
+                &[
+                    &tenant,
+                    &id,
+                    &cols.name.raw,
+                    &cols.name.norm,
+                    &external_raw,
+                    &external_norm,
+                    &doc,
+                    &now,
+                    &external_key,
+                ],
+            )
+            .map_err(write_error)?;
+            Ok(())
+        }
+    }
+}
+
 pub(super) fn create(
     conn: &Connection,
     uniqueness: &crate::UniquenessOptions,
@@ -146,60 +255,24 @@ pub(super) fn create(
     let external_key = external
         .filter(|_| uniqueness.external_id)
         .map(|f| f.norm.as_str());
-    match kind {
-        ResourceKind::User => {
-            let display = cols.display_name.as_ref();
-            execute(
-                conn,
-                "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
-                 external_id_norm, display_name, display_name_norm, active, doc, created, \
-                 last_modified, version, external_id_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, $12)",
-                &[
-                    &tenant,
-                    &id,
-                    &cols.name.raw,
-                    &cols.name.norm,
-                    &external.map(|f| f.raw.as_str()),
-                    &external.map(|f| f.norm.as_str()),
-                    &display.map(|f| f.raw.as_str()),
-                    &display.map(|f| f.norm.as_str()),
-                    &cols.active,
-                    &doc,
-                    &now,
-                    &external_key,
-                ],
-            )
-            .map_err(write_error)?;
-            write_values(conn, tenant, &id, &cols)?;
-        }
-        ResourceKind::Group => {
-            execute(
-                conn,
-                "INSERT INTO groups (tenant_id, id, display_name, display_name_norm, \
-                 external_id, external_id_norm, doc, created, last_modified, version, \
-                 external_id_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)",
-                &[
-                    &tenant,
-                    &id,
-                    &cols.name.raw,
-                    &cols.name.norm,
-                    &external.map(|f| f.raw.as_str()),
-                    &external.map(|f| f.norm.as_str()),
-                    &doc,
-                    &now,
-                    &external_key,
-                ],
-            )
-            .map_err(write_error)?;
-            members::apply(
-                conn,
-                tenant,
-                &id,
-                &[scimd_protocol::resource::MemberChange::Add(new.members)],
-            )?;
-        }
+    write_row(
+        conn,
+        kind,
+        RowWrite::Insert,
+        tenant,
+        &id,
+        &cols,
+        &doc,
+        &now,
+        external_key,
+    )?;
+    if kind == ResourceKind::Group {
+        members::apply(
+            conn,
+            tenant,
+            &id,
+            &[scimd_protocol::resource::MemberChange::Add(new.members)],
+        )?;
     }
     get(conn, tenant, kind, &id, fetch)?
         .ok_or_else(|| StoreError::Database("created resource vanished".into()))
@@ -249,56 +322,17 @@ pub(super) fn update(
         let external_key = external
             .filter(|_| uniqueness.external_id)
             .map(|f| f.norm.as_str());
-        match kind {
-            ResourceKind::User => {
-                let display = cols.display_name.as_ref();
-                execute(
-                    conn,
-                    "UPDATE users SET user_name = $3, user_name_norm = $4, external_id = $5, \
-                     external_id_norm = $6, display_name = $7, display_name_norm = $8, \
-                     active = $9, doc = $10, last_modified = $11, version = version + 1, \
-                     external_id_key = $12 \
-                     WHERE tenant_id = $1 AND id = $2",
-                    &[
-                        &tenant,
-                        &id,
-                        &cols.name.raw,
-                        &cols.name.norm,
-                        &external.map(|f| f.raw.as_str()),
-                        &external.map(|f| f.norm.as_str()),
-                        &display.map(|f| f.raw.as_str()),
-                        &display.map(|f| f.norm.as_str()),
-                        &cols.active,
-                        &doc,
-                        &now,
-                        &external_key,
-                    ],
-                )
-                .map_err(write_error)?;
-                write_values(conn, tenant, id, &cols)?;
-            }
-            ResourceKind::Group => {
-                execute(
-                    conn,
-                    "UPDATE groups SET display_name = $3, display_name_norm = $4, \
-                     external_id = $5, external_id_norm = $6, doc = $7, last_modified = $8, \
-                     version = version + 1, external_id_key = $9 \
-                     WHERE tenant_id = $1 AND id = $2",
-                    &[
-                        &tenant,
-                        &id,
-                        &cols.name.raw,
-                        &cols.name.norm,
-                        &external.map(|f| f.raw.as_str()),
-                        &external.map(|f| f.norm.as_str()),
-                        &doc,
-                        &now,
-                        &external_key,
-                    ],
-                )
-                .map_err(write_error)?;
-            }
-        }
+        write_row(
+            conn,
+            kind,
+            RowWrite::Update,
+            tenant,
+            id,
+            &cols,
+            &doc,
+            &now,
+            external_key,
+        )?;
     } else if members_changed {
         execute(
             conn,
