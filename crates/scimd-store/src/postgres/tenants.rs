@@ -8,10 +8,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use time::OffsetDateTime;
 
-const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, updated, \
-     log_bodies, log_retention_days, log_max_entries";
-pub(super) const TOKEN_COLUMNS: &str =
-    "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
+pub(super) use crate::sql::TOKEN_COLUMNS;
+use crate::sql::{TENANT_COLUMNS, TENANT_COLUMN_COUNT, TENANT_WITH_TOKEN};
 
 /// A tenant from [`TENANT_COLUMNS`], by position (a join with tokens repeats names
 /// like `id` and `created`).
@@ -197,24 +195,17 @@ pub(super) async fn get_token(
     row.as_ref().map(token_from_row).transpose()
 }
 
-/// The tenant and its token `token_id`, in one statement (a left join on the token's
-/// primary key, so a missing token still returns the tenant).
+/// The tenant and its token `token_id`, in one statement ([`TENANT_WITH_TOKEN`]).
 pub(super) async fn get_tenant_with_token(
     conn: &mut PgConnection,
     tenant: &str,
     token_id: &str,
 ) -> PgResult<Option<(Tenant, Option<TokenRecord>)>> {
-    let row = sqlx::query(&format!(
-        "SELECT {}, {} FROM tenants t \
-         LEFT JOIN tokens k ON k.tenant_id = t.id AND k.id = $2 \
-         WHERE t.id = $1",
-        crate::sql::qualified(TENANT_COLUMNS, "t"),
-        crate::sql::qualified(TOKEN_COLUMNS, "k"),
-    ))
-    .bind(tenant)
-    .bind(token_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(&TENANT_WITH_TOKEN)
+        .bind(tenant)
+        .bind(token_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -226,9 +217,6 @@ pub(super) async fn get_tenant_with_token(
     };
     Ok(Some((tenant, token)))
 }
-
-/// How many columns [`TENANT_COLUMNS`] names.
-const TENANT_COLUMN_COUNT: usize = 8;
 
 pub(super) async fn list_tokens(
     conn: &mut PgConnection,

@@ -71,9 +71,32 @@ pub(crate) fn table_of(kind: scimd_protocol::ResourceKind) -> &'static str {
     }
 }
 
+/// A tenant's columns, in the order both backends read them by position.
+pub(crate) const TENANT_COLUMNS: &str =
+    "id, display_name, provisioning_enabled, created, updated, \
+     log_bodies, log_retention_days, log_max_entries";
+/// How many columns [`TENANT_COLUMNS`] names.
+pub(crate) const TENANT_COLUMN_COUNT: usize = 8;
+/// A token's columns, in the order both backends read them by position.
+pub(crate) const TOKEN_COLUMNS: &str =
+    "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
+
+/// The tenant `$1` and its token `$2` in one statement (a left join on the token's
+/// primary key, so a missing token still returns the tenant). Built once: it runs on
+/// every SCIM request.
+pub(crate) static TENANT_WITH_TOKEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {}, {} FROM tenants t \
+             LEFT JOIN tokens k ON k.tenant_id = t.id AND k.id = $2 \
+             WHERE t.id = $1",
+        qualified(TENANT_COLUMNS, "t"),
+        qualified(TOKEN_COLUMNS, "k"),
+    )
+});
+
 /// A column list `a, b` as `t.a, t.b`: the same columns selected through an alias in a
 /// join.
-pub(crate) fn qualified(columns: &str, table: &str) -> String {
+fn qualified(columns: &str, table: &str) -> String {
     columns
         .split(',')
         .map(|c| format!("{table}.{}", c.trim()))

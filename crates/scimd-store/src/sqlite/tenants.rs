@@ -7,13 +7,7 @@ use rusqlite::{Connection, Row};
 use scimd_protocol::ScimError;
 use time::OffsetDateTime;
 
-const TENANT_COLUMNS: &str = "id, display_name, provisioning_enabled, created, updated, \
-     log_bodies, log_retention_days, log_max_entries";
-const TOKEN_COLUMNS: &str =
-    "id, tenant_id, name, secret_hash, created, last_used, expires, revoked";
-
-/// How many columns [`TENANT_COLUMNS`] names.
-const TENANT_COLUMN_COUNT: usize = 8;
+use crate::sql::{TENANT_COLUMNS, TENANT_COLUMN_COUNT, TENANT_WITH_TOKEN, TOKEN_COLUMNS};
 
 /// A tenant from [`TENANT_COLUMNS`], by position (a join with tokens repeats names
 /// like `id` and `created`).
@@ -50,33 +44,21 @@ fn token_from_columns(row: &Row<'_>, first: usize) -> StoreResult<TokenRecord> {
     })
 }
 
-/// The tenant and its token `token_id`, in one statement (a left join on the token's
-/// primary key, so a missing token still returns the tenant).
+/// The tenant and its token `token_id`, in one statement ([`TENANT_WITH_TOKEN`]).
 pub(super) fn get_tenant_with_token(
     conn: &Connection,
     tenant: &str,
     token_id: &str,
 ) -> StoreResult<Option<(Tenant, Option<TokenRecord>)>> {
-    query_opt(
-        conn,
-        &format!(
-            "SELECT {}, {} FROM tenants t \
-             LEFT JOIN tokens k ON k.tenant_id = t.id AND k.id = $2 \
-             WHERE t.id = $1",
-            crate::sql::qualified(TENANT_COLUMNS, "t"),
-            crate::sql::qualified(TOKEN_COLUMNS, "k"),
-        ),
-        &[&tenant, &token_id],
-        |row| {
-            let tenant = tenant_from_row(row)?;
-            let token_found: Option<String> = row.get(TENANT_COLUMN_COUNT)?;
-            let token = match token_found {
-                Some(_) => Some(token_from_columns(row, TENANT_COLUMN_COUNT)?),
-                None => None,
-            };
-            Ok((tenant, token))
-        },
-    )
+    query_opt(conn, &TENANT_WITH_TOKEN, &[&tenant, &token_id], |row| {
+        let tenant = tenant_from_row(row)?;
+        let token_found: Option<String> = row.get(TENANT_COLUMN_COUNT)?;
+        let token = match token_found {
+            Some(_) => Some(token_from_columns(row, TENANT_COLUMN_COUNT)?),
+            None => None,
+        };
+        Ok((tenant, token))
+    })
 }
 
 /// Whether the tenant exists (a primary-key lookup).
