@@ -1,0 +1,369 @@
+//! The writer thread: one connection, and *group commit*.
+//!
+//! SQLite allows one writer at a time, and most of a small write's cost is the commit
+//! itself: taking the write lock, appending every page it dirtied to the WAL (a page
+//! written by eight transactions is appended eight times), then the checkpoint copying
+//! those frames back. Under load, writes queue for the writer anyway; so the writer
+//! thread takes the first queued write, then every write already waiting behind it (up
+//! to [`MAX_GROUP`]), and runs them one after the other in *one* `BEGIN IMMEDIATE`
+//! transaction, each inside its own `SAVEPOINT`:
+//!
+//! - a write that fails is rolled back to its savepoint and answered at once with its
+//!   error; the others in the group are unaffected (SQLite docs, "SAVEPOINT");
+//! - a write that succeeds is answered only **after the group's `COMMIT`**, so a client
+//!   never sees a success that is not committed, and reads issued after the answer see
+//!   the write (readers are on other connections);
+//! - if the `COMMIT` fails, every write of the group is answered with that error;
+//!   if SQLite rolls the whole transaction back by itself (I/O error, disk full), the
+//!   writes that had succeeded are answered with an error too, never with a success.
+//!
+//! Each write still sees the effects of the writes before it, exactly as if they had
+//! committed one by one in queue order: the result is a serial execution. Nothing
+//! waits on purpose to form a group: a lone write commits at once, and groups appear
+//! only when writes arrive while another commit is running.
+//!
+//! A write waits in the queue at most `acquire_timeout` (counted from when it was
+//! queued); one that waited longer is answered [`StoreError::Unavailable`] without
+//! running, as a busy writer was before this thread existed.
+
+use super::db;
+use crate::{StoreError, StoreResult};
+use rusqlite::Connection;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most writes committed in one transaction. Bounds how long the first write of a
+/// group waits for its answer behind the others.
+pub(super) const MAX_GROUP: usize = 32;
+
+/// Writes that may wait in the queue; a full queue makes callers wait (bounded by
+/// `acquire_timeout`), which only happens far past any sane load.
+const QUEUE_CAPACITY: usize = 4096;
+
+/// Sends the answer of a write that ran: given the group's commit outcome.
+type Deliver = Box<dyn FnOnce(StoreResult<()>) + Send>;
+
+/// A write as the thread sees it: run it on the connection (or refuse it with an
+/// error without running it).
+type RunWrite = Box<dyn FnOnce(Result<&Connection, StoreError>) -> Ran + Send>;
+
+/// What running one write left behind.
+struct Ran {
+    /// Whether its closure returned `Ok` (its savepoint is released, not rolled back).
+    succeeded: bool,
+    /// Sends its answer: for a success, once the commit outcome is known; for a
+    /// failure, its own error (the commit outcome is ignored).
+    deliver: Deliver,
+}
+
+enum Job {
+    /// A write, run in a group's transaction inside its own savepoint.
+    Write { queued: Instant, run: RunWrite },
+    /// Work outside any transaction (test hooks, maintenance), run alone.
+    Raw(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// Close the connection (checkpointing the WAL) and end the thread.
+    Close(oneshot::Sender<()>),
+}
+
+/// The handle to the writer thread. The thread ends when [`Writer::close`] is called
+/// or when the handle is dropped (after finishing the writes already queued).
+#[derive(Debug)]
+pub(super) struct Writer {
+    queue: mpsc::Sender<Job>,
+    /// True while the thread is running a group or raw work.
+    busy: Arc<AtomicBool>,
+    closed: AtomicBool,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+    acquire_timeout: Duration,
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("the SQLite store is closed".into())
+}
+
+fn timed_out() -> StoreError {
+    StoreError::Unavailable("timed out waiting for the SQLite writer".into())
+}
+
+fn write_panicked() -> StoreError {
+    StoreError::Database("a database write panicked; it was rolled back".into())
+}
+
+/// The same error again, for each write of a group whose commit failed.
+fn duplicate(err: &StoreError) -> StoreError {
+    match err {
+        StoreError::Unavailable(message) => StoreError::Unavailable(message.clone()),
+        other => StoreError::Database(other.to_string()),
+    }
+}
+
+impl Writer {
+    /// Starts the thread that owns `conn` (migrated, in WAL mode).
+    pub(super) fn start(conn: Connection, acquire_timeout: Duration) -> std::io::Result<Writer> {
+        let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
+        let busy = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let busy = busy.clone();
+            std::thread::Builder::new()
+                .name("scimd-sqlite-writer".into())
+                .spawn(move || run_thread(conn, jobs, &busy, acquire_timeout))?
+        };
+        Ok(Writer {
+            queue,
+            busy,
+            closed: AtomicBool::new(false),
+            thread: std::sync::Mutex::new(Some(thread)),
+            acquire_timeout,
+        })
+    }
+
+    /// Whether the connection is open, and whether it is idle right now.
+    pub(super) fn status(&self) -> (bool, bool) {
+        let open = !self.closed.load(Ordering::Relaxed);
+        (open, open && !self.busy.load(Ordering::Relaxed))
+    }
+
+    async fn enqueue(&self, job: Job) -> StoreResult<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed());
+        }
+        match tokio::time::timeout(self.acquire_timeout, self.queue.send(job)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(closed()),
+            Err(_) => Err(timed_out()),
+        }
+    }
+
+    /// Runs `write` in a group transaction (see the module docs) and answers once it
+    /// is committed, or with its error.
+    pub(super) async fn write<T, F>(&self, write: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<StoreResult<T>>();
+        let run: RunWrite = Box::new(move |conn| {
+            let conn = match conn {
+                Ok(conn) => conn,
+                Err(err) => return Ran::failed(answer, err),
+            };
+            match catch_unwind(AssertUnwindSafe(|| write(conn))) {
+                Ok(Ok(value)) => Ran {
+                    succeeded: true,
+                    deliver: Box::new(move |committed| {
+                        // A caller that went away no longer wants the answer.
+                        let _ = answer.send(committed.map(|()| value));
+                    }),
+                },
+                Ok(Err(err)) => Ran::failed(answer, err),
+                Err(_) => Ran::failed(answer, write_panicked()),
+            }
+        });
+        self.enqueue(Job::Write {
+            queued: Instant::now(),
+            run,
+        })
+        .await?;
+        // The thread answers every job it takes; a dropped answer means it stopped.
+        answered.await.unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Runs `work` on the connection outside any transaction, between groups.
+    pub(super) async fn raw<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<StoreResult<T>>();
+        self.enqueue(Job::Raw(Box::new(move |conn| {
+            let result = catch_unwind(AssertUnwindSafe(|| work(conn)))
+                .unwrap_or_else(|_| Err(write_panicked()));
+            let _ = answer.send(result);
+        })))
+        .await?;
+        answered.await.unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Finishes the writes already queued, closes the connection (the last connection
+    /// to close checkpoints the WAL) and ends the thread. Later writes fail with
+    /// [`StoreError::Unavailable`].
+    pub(super) async fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (done, closed) = oneshot::channel();
+        // Bypasses `enqueue`, which refuses work once `closed` is set.
+        if self.queue.send(Job::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
+            // The thread has answered Close; joining it only waits for its exit.
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+impl Ran {
+    fn failed<T: Send + 'static>(answer: oneshot::Sender<StoreResult<T>>, err: StoreError) -> Ran {
+        Ran {
+            succeeded: false,
+            deliver: Box::new(move |_| {
+                let _ = answer.send(Err(err));
+            }),
+        }
+    }
+}
+
+fn run_thread(
+    mut conn: Connection,
+    mut jobs: mpsc::Receiver<Job>,
+    busy: &AtomicBool,
+    acquire_timeout: Duration,
+) {
+    let mut next = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match jobs.blocking_recv() {
+                Some(job) => job,
+                // Every handle is gone: close the connection by dropping it.
+                None => return,
+            },
+        };
+        busy.store(true, Ordering::Relaxed);
+        match job {
+            Job::Write { queued, run } => {
+                next = commit_group(&conn, queued, run, &mut jobs, acquire_timeout);
+            }
+            Job::Raw(work) => {
+                end_open_transaction(&conn);
+                work(&mut conn);
+            }
+            Job::Close(done) => {
+                drop(conn);
+                let _ = done.send(());
+                return;
+            }
+        }
+        busy.store(false, Ordering::Relaxed);
+    }
+}
+
+/// A transaction left open (a rollback that failed) is ended before new work.
+fn end_open_transaction(conn: &Connection) {
+    if !conn.is_autocommit() {
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::warn!(error = %e, "could not roll back a transaction left open");
+        }
+    }
+}
+
+fn execute_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
+    db::execute(conn, sql, &[]).map(|_| ()).map_err(StoreError::from)
+}
+
+/// Runs `first` and the writes queued behind it in one transaction and answers them.
+/// Returns a non-write job met while gathering, to run next.
+fn commit_group(
+    conn: &Connection,
+    queued: Instant,
+    first: RunWrite,
+    jobs: &mut mpsc::Receiver<Job>,
+    acquire_timeout: Duration,
+) -> Option<Job> {
+    end_open_transaction(conn);
+    // BEGIN IMMEDIATE waits (busy_timeout) for another process holding the write lock.
+    if let Err(err) = execute_cached(conn, "BEGIN IMMEDIATE") {
+        (first(Err(err)).deliver)(Ok(()));
+        return None;
+    }
+    let mut committed_answers: Vec<Deliver> = Vec::new();
+    let mut current = Some((queued, first));
+    let mut taken = 0;
+    let mut left_over = None;
+    while let Some((queued, run)) = current.take() {
+        taken += 1;
+        if queued.elapsed() > acquire_timeout {
+            (run(Err(timed_out())).deliver)(Ok(()));
+        } else if let Err(err) = run_in_savepoint(conn, run, &mut committed_answers) {
+            // SQLite rolled the whole transaction back: nothing of the group stands.
+            for answer in committed_answers.drain(..) {
+                answer(Err(duplicate(&err)));
+            }
+            return left_over;
+        }
+        if taken >= MAX_GROUP {
+            break;
+        }
+        match jobs.try_recv() {
+            Ok(Job::Write { queued, run }) => current = Some((queued, run)),
+            Ok(other) => left_over = Some(other),
+            Err(_) => {}
+        }
+    }
+    let committed = execute_cached(conn, "COMMIT");
+    if committed.is_err() {
+        end_open_transaction(conn);
+    }
+    for answer in committed_answers {
+        answer(match &committed {
+            Ok(()) => Ok(()),
+            Err(err) => Err(duplicate(err)),
+        });
+    }
+    left_over
+}
+
+/// Runs one write inside a savepoint. Its answer is sent now if it failed, else kept in
+/// `committed_answers` until the commit. `Err` means the enclosing transaction is gone.
+fn run_in_savepoint(
+    conn: &Connection,
+    run: RunWrite,
+    committed_answers: &mut Vec<Deliver>,
+) -> Result<(), StoreError> {
+    if let Err(err) = execute_cached(conn, "SAVEPOINT scimd_write") {
+        (run(Err(duplicate(&err))).deliver)(Ok(()));
+        return if conn.is_autocommit() { Err(err) } else { Ok(()) };
+    }
+    let ran = run(Ok(conn));
+    if conn.is_autocommit() {
+        // Some errors (I/O, full disk, out of memory) make SQLite roll back the whole
+        // transaction, savepoints included.
+        (ran.deliver)(Err(lost()));
+        return Err(lost());
+    }
+    let ended = if ran.succeeded {
+        execute_cached(conn, "RELEASE scimd_write")
+    } else {
+        execute_cached(conn, "ROLLBACK TO scimd_write")
+            .and_then(|()| execute_cached(conn, "RELEASE scimd_write"))
+    };
+    match ended {
+        Ok(()) if ran.succeeded => committed_answers.push(ran.deliver),
+        Ok(()) => (ran.deliver)(Ok(())),
+        Err(err) => {
+            // The savepoint could not be ended, so what the transaction holds cannot be
+            // vouched for: roll all of it back and fail the group.
+            (ran.deliver)(Err(duplicate(&err)));
+            end_open_transaction(conn);
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+fn lost() -> StoreError {
+    StoreError::Database(
+        "SQLite rolled the write transaction back (I/O error or full disk); nothing was written"
+            .into(),
+    )
+}
