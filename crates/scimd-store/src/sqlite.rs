@@ -49,6 +49,7 @@ mod writer;
 /// The rusqlite this backend is built on, for the test hooks [`SqliteStore::with_reader`]
 /// and [`SqliteStore::with_writer`].
 pub use rusqlite;
+pub use writer::WriterStats;
 
 use crate::sql::SqliteDialect;
 use crate::{
@@ -296,6 +297,12 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.shared.writer.write(write).await
+    }
+
+    /// How many write transactions the writer has begun and how many writes ran in
+    /// them: `writes / transactions` is the average group size (see [`writer`]).
+    pub fn writer_stats(&self) -> WriterStats {
+        self.shared.writer.stats()
     }
 
     /// For tests and maintenance: runs `f` on a read-only connection (on a blocking

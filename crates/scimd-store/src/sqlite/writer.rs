@@ -6,10 +6,12 @@
 //! those frames back. Under load, writes queue for the writer anyway; so the writer
 //! thread takes the first queued write, then every write already waiting behind it (up
 //! to [`MAX_GROUP`]), and runs them one after the other in *one* `BEGIN IMMEDIATE`
-//! transaction, each inside its own `SAVEPOINT`:
+//! transaction, each after the first inside its own `SAVEPOINT` (the first needs none:
+//! while it runs, the transaction holds nothing else):
 //!
-//! - a write that fails is rolled back to its savepoint and answered at once with its
-//!   error; the others in the group are unaffected (SQLite docs, "SAVEPOINT");
+//! - a write that fails is rolled back to its savepoint (the first: the whole
+//!   transaction) and answered at once with its error; the others in the group are
+//!   unaffected (SQLite docs, "SAVEPOINT");
 //! - a write that succeeds is answered only **after the group's `COMMIT`**, so a client
 //!   never sees a success that is not committed, and reads issued after the answer see
 //!   the write (readers are on other connections);
@@ -30,7 +32,7 @@ use super::db;
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -69,6 +71,24 @@ enum Job {
     Close(oneshot::Sender<()>),
 }
 
+/// How much grouping happened, for diagnostics and tests.
+#[derive(Debug, Default)]
+struct WriterCounters {
+    /// Write transactions begun.
+    transactions: AtomicU64,
+    /// Writes run in them (failed ones included).
+    writes: AtomicU64,
+}
+
+/// A snapshot of the writer's counters (see [`super::SqliteStore::writer_stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Write transactions begun since the store was opened.
+    pub transactions: u64,
+    /// Writes run in them, including the ones that failed and were rolled back.
+    pub writes: u64,
+}
+
 /// The handle to the writer thread. The thread ends when [`Writer::close`] is called
 /// or when the handle is dropped (after finishing the writes already queued).
 #[derive(Debug)]
@@ -76,6 +96,7 @@ pub(super) struct Writer {
     queue: mpsc::Sender<Job>,
     /// True while the thread is running a group or raw work.
     busy: Arc<AtomicBool>,
+    counters: Arc<WriterCounters>,
     closed: AtomicBool,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
     acquire_timeout: Duration,
@@ -106,15 +127,18 @@ impl Writer {
     pub(super) fn start(conn: Connection, acquire_timeout: Duration) -> std::io::Result<Writer> {
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
         let busy = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(WriterCounters::default());
         let thread = {
             let busy = busy.clone();
+            let counters = counters.clone();
             std::thread::Builder::new()
                 .name("scimd-sqlite-writer".into())
-                .spawn(move || run_thread(conn, jobs, &busy, acquire_timeout))?
+                .spawn(move || run_thread(conn, jobs, &busy, &counters, acquire_timeout))?
         };
         Ok(Writer {
             queue,
             busy,
+            counters,
             closed: AtomicBool::new(false),
             thread: std::sync::Mutex::new(Some(thread)),
             acquire_timeout,
@@ -125,6 +149,13 @@ impl Writer {
     pub(super) fn status(&self) -> (bool, bool) {
         let open = !self.closed.load(Ordering::Relaxed);
         (open, open && !self.busy.load(Ordering::Relaxed))
+    }
+
+    pub(super) fn stats(&self) -> WriterStats {
+        WriterStats {
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+        }
     }
 
     async fn enqueue(&self, job: Job) -> StoreResult<()> {
@@ -227,6 +258,7 @@ fn run_thread(
     mut conn: Connection,
     mut jobs: mpsc::Receiver<Job>,
     busy: &AtomicBool,
+    counters: &WriterCounters,
     acquire_timeout: Duration,
 ) {
     let mut next = None;
@@ -242,7 +274,7 @@ fn run_thread(
         busy.store(true, Ordering::Relaxed);
         match job {
             Job::Write { queued, run } => {
-                next = commit_group(&conn, queued, run, &mut jobs, acquire_timeout);
+                next = commit_group(&conn, queued, run, &mut jobs, counters, acquire_timeout);
             }
             Job::Raw(work) => {
                 end_open_transaction(&conn);
@@ -268,7 +300,9 @@ fn end_open_transaction(conn: &Connection) {
 }
 
 fn execute_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
-    db::execute(conn, sql, &[]).map(|_| ()).map_err(StoreError::from)
+    db::execute(conn, sql, &[])
+        .map(|_| ())
+        .map_err(StoreError::from)
 }
 
 /// Runs `first` and the writes queued behind it in one transaction and answers them.
@@ -278,20 +312,43 @@ fn commit_group(
     queued: Instant,
     first: RunWrite,
     jobs: &mut mpsc::Receiver<Job>,
+    counters: &WriterCounters,
     acquire_timeout: Duration,
 ) -> Option<Job> {
     end_open_transaction(conn);
+    if queued.elapsed() > acquire_timeout {
+        (first(Err(timed_out())).deliver)(Ok(()));
+        return None;
+    }
     // BEGIN IMMEDIATE waits (busy_timeout) for another process holding the write lock.
     if let Err(err) = execute_cached(conn, "BEGIN IMMEDIATE") {
         (first(Err(err)).deliver)(Ok(()));
         return None;
     }
-    let mut committed_answers: Vec<Deliver> = Vec::new();
-    let mut current = Some((queued, first));
-    let mut taken = 0;
+    counters.transactions.fetch_add(1, Ordering::Relaxed);
+    counters.writes.fetch_add(1, Ordering::Relaxed);
+    // The first write runs without a savepoint: if it fails, the transaction holds
+    // nothing else, so rolling all of it back is the same, and a savepoint costs a copy
+    // of every page the write touches (the statement journal).
+    let ran = first(Ok(conn));
+    if !ran.succeeded || conn.is_autocommit() {
+        let lost_too = ran.succeeded;
+        end_open_transaction(conn);
+        (ran.deliver)(if lost_too { Err(lost()) } else { Ok(()) });
+        return None;
+    }
+    let mut committed_answers: Vec<Deliver> = vec![ran.deliver];
     let mut left_over = None;
-    while let Some((queued, run)) = current.take() {
-        taken += 1;
+    while committed_answers.len() < MAX_GROUP {
+        let (queued, run) = match jobs.try_recv() {
+            Ok(Job::Write { queued, run }) => (queued, run),
+            Ok(other) => {
+                left_over = Some(other);
+                break;
+            }
+            Err(_) => break,
+        };
+        counters.writes.fetch_add(1, Ordering::Relaxed);
         if queued.elapsed() > acquire_timeout {
             (run(Err(timed_out())).deliver)(Ok(()));
         } else if let Err(err) = run_in_savepoint(conn, run, &mut committed_answers) {
@@ -300,14 +357,6 @@ fn commit_group(
                 answer(Err(duplicate(&err)));
             }
             return left_over;
-        }
-        if taken >= MAX_GROUP {
-            break;
-        }
-        match jobs.try_recv() {
-            Ok(Job::Write { queued, run }) => current = Some((queued, run)),
-            Ok(other) => left_over = Some(other),
-            Err(_) => {}
         }
     }
     let committed = execute_cached(conn, "COMMIT");
@@ -332,7 +381,11 @@ fn run_in_savepoint(
 ) -> Result<(), StoreError> {
     if let Err(err) = execute_cached(conn, "SAVEPOINT scimd_write") {
         (run(Err(duplicate(&err))).deliver)(Ok(()));
-        return if conn.is_autocommit() { Err(err) } else { Ok(()) };
+        return if conn.is_autocommit() {
+            Err(err)
+        } else {
+            Ok(())
+        };
     }
     let ran = run(Ok(conn));
     if conn.is_autocommit() {
