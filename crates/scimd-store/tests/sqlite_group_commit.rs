@@ -4,7 +4,7 @@
 
 use scimd_protocol::ResourceKind;
 use scimd_store::sqlite::SqliteStore;
-use scimd_store::{NewResource, NewTenant, Store, StoreError, Update};
+use scimd_store::{LogClient, NewLogEntry, NewResource, NewTenant, Store, StoreError, Update};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -220,4 +220,95 @@ async fn writes_after_close_fail_as_unavailable() {
         matches!(outcome, Err(StoreError::Unavailable(_))),
         "{outcome:?}"
     );
+}
+
+fn log_entries(count: usize) -> Vec<NewLogEntry> {
+    (0..count)
+        .map(|i| NewLogEntry {
+            tenant_id: "acme".into(),
+            at: time::OffsetDateTime::now_utc(),
+            method: "GET".into(),
+            path: format!("/scim/v2/acme/Users/{i}"),
+            status: 200,
+            latency_us: 100,
+            scim_type: None,
+            detail: None,
+            client: LogClient::Entra,
+            resource_id: Some(format!("user-{i}")),
+            request_id: format!("req-{i}"),
+            request_body: None,
+            response_body: None,
+        })
+        .collect()
+}
+
+async fn log_rows(store: &SqliteStore) -> i64 {
+    store
+        .with_reader(|conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM provisioning_logs WHERE tenant_id = 'acme'",
+                [],
+                |row| row.get(0),
+            )
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_batch_is_one_commit_when_nothing_waits() {
+    let (_dir, store) = open().await;
+    let before = store.writer_stats();
+    assert_eq!(
+        store.append_request_logs(&log_entries(500)).await.unwrap(),
+        500
+    );
+    let after = store.writer_stats();
+    assert_eq!(
+        after.transactions - before.transactions,
+        1,
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(log_rows(&store).await, 500);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_batch_yields_the_writer_to_a_queued_write() {
+    let (_dir, store) = open().await;
+    let before = store.writer_stats();
+    let hold = hold_the_writer(&store);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let logs = {
+        let store = store.clone();
+        tokio::spawn(async move { store.append_request_logs(&log_entries(500)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let create = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .create(
+                    "acme",
+                    ResourceKind::User,
+                    user("behind"),
+                    Default::default(),
+                )
+                .await
+        })
+    };
+    hold.await.unwrap();
+    create.await.unwrap().unwrap();
+    assert_eq!(logs.await.unwrap().unwrap(), 500);
+    assert_eq!(log_rows(&store).await, 500, "every entry is stored once");
+    let after = store.writer_stats();
+    // Transaction 1: the first chunk of the batch, which then yields, and the create
+    // queued behind it; transaction 2: the rest of the batch.
+    assert_eq!(
+        after.transactions - before.transactions,
+        2,
+        "{before:?} -> {after:?}"
+    );
+    assert_eq!(after.writes - before.writes, 3, "{before:?} -> {after:?}");
+    store.close().await;
 }

@@ -32,7 +32,7 @@ use super::db;
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -97,6 +97,8 @@ pub(super) struct Writer {
     /// True while the thread is running a group or raw work.
     busy: Arc<AtomicBool>,
     counters: Arc<WriterCounters>,
+    /// Jobs queued and not yet taken by the thread (see [`Writer::queued`]).
+    queued: Arc<AtomicUsize>,
     closed: AtomicBool,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
     acquire_timeout: Duration,
@@ -128,17 +130,20 @@ impl Writer {
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
         let busy = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(WriterCounters::default());
+        let queued = Arc::new(AtomicUsize::new(0));
         let thread = {
             let busy = busy.clone();
             let counters = counters.clone();
+            let queued = queued.clone();
             std::thread::Builder::new()
                 .name("scimd-sqlite-writer".into())
-                .spawn(move || run_thread(conn, jobs, &busy, &counters, acquire_timeout))?
+                .spawn(move || run_thread(conn, jobs, &busy, &counters, &queued, acquire_timeout))?
         };
         Ok(Writer {
             queue,
             busy,
             counters,
+            queued,
             closed: AtomicBool::new(false),
             thread: std::sync::Mutex::new(Some(thread)),
             acquire_timeout,
@@ -158,15 +163,24 @@ impl Writer {
         }
     }
 
+    /// How many jobs are queued and not yet taken by the thread, live. A long write
+    /// (a provisioning-log batch) checks it to yield the writer to waiting ones.
+    pub(super) fn queued(&self) -> Arc<AtomicUsize> {
+        self.queued.clone()
+    }
+
     async fn enqueue(&self, job: Job) -> StoreResult<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed());
         }
-        match tokio::time::timeout(self.acquire_timeout, self.queue.send(job)).await {
-            Ok(Ok(())) => Ok(()),
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = match tokio::time::timeout(self.acquire_timeout, self.queue.send(job)).await {
+            Ok(Ok(())) => return Ok(()),
             Ok(Err(_)) => Err(closed()),
             Err(_) => Err(timed_out()),
-        }
+        };
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+        sent
     }
 
     /// Runs `write` in a group transaction (see the module docs) and answers once it
@@ -259,6 +273,7 @@ fn run_thread(
     mut jobs: mpsc::Receiver<Job>,
     busy: &AtomicBool,
     counters: &WriterCounters,
+    queued: &AtomicUsize,
     acquire_timeout: Duration,
 ) {
     let mut next = None;
@@ -266,15 +281,18 @@ fn run_thread(
         let job = match next.take() {
             Some(job) => job,
             None => match jobs.blocking_recv() {
-                Some(job) => job,
+                Some(job) => {
+                    queued.fetch_sub(1, Ordering::Relaxed);
+                    job
+                }
                 // Every handle is gone: close the connection by dropping it.
                 None => return,
             },
         };
         busy.store(true, Ordering::Relaxed);
         match job {
-            Job::Write { queued, run } => {
-                next = commit_group(&conn, queued, run, &mut jobs, counters, acquire_timeout);
+            Job::Write { queued: at, run } => {
+                next = commit_group(&conn, at, run, &mut jobs, counters, queued, acquire_timeout);
             }
             Job::Raw(work) => {
                 end_open_transaction(&conn);
@@ -313,6 +331,7 @@ fn commit_group(
     first: RunWrite,
     jobs: &mut mpsc::Receiver<Job>,
     counters: &WriterCounters,
+    queued_jobs: &AtomicUsize,
     acquire_timeout: Duration,
 ) -> Option<Job> {
     end_open_transaction(conn);
@@ -341,8 +360,12 @@ fn commit_group(
     let mut left_over = None;
     while committed_answers.len() < MAX_GROUP {
         let (queued, run) = match jobs.try_recv() {
-            Ok(Job::Write { queued, run }) => (queued, run),
+            Ok(Job::Write { queued, run }) => {
+                queued_jobs.fetch_sub(1, Ordering::Relaxed);
+                (queued, run)
+            }
             Ok(other) => {
+                queued_jobs.fetch_sub(1, Ordering::Relaxed);
                 left_over = Some(other);
                 break;
             }
