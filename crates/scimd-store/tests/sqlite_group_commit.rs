@@ -54,6 +54,19 @@ fn hold_the_writer(store: &Arc<SqliteStore>) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Creates user `name` in a task of its own; the writer queues it behind what came first.
+fn spawn_create(
+    store: &Arc<SqliteStore>,
+    name: &'static str,
+) -> tokio::task::JoinHandle<Result<scimd_store::StoredResource, StoreError>> {
+    let store = store.clone();
+    tokio::spawn(async move {
+        store
+            .create("acme", ResourceKind::User, user(name), Default::default())
+            .await
+    })
+}
+
 async fn user_names(store: &SqliteStore) -> Vec<String> {
     let mut names = store
         .with_reader(|conn| {
@@ -87,12 +100,7 @@ async fn queued_writes_share_a_commit_and_a_failure_stays_alone() {
     let mut writes = Vec::new();
     for name in ["u0", "u1", "u2", "u3", "taken", "u4", "u5", "u6", "u7"] {
         // (The writer holds for 1.5 s: ample time for all nine to queue.)
-        let store = store.clone();
-        writes.push(tokio::spawn(async move {
-            store
-                .create("acme", ResourceKind::User, user(name), Default::default())
-                .await
-        }));
+        writes.push(spawn_create(&store, name));
         // Keeps the queue order the order above.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -147,19 +155,7 @@ async fn a_write_that_panics_is_rolled_back_alone() {
 
     let hold = hold_the_writer(&store);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let first = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .create(
-                    "acme",
-                    ResourceKind::User,
-                    user("first"),
-                    Default::default(),
-                )
-                .await
-        })
-    };
+    let first = spawn_create(&store, "first");
     tokio::time::sleep(Duration::from_millis(5)).await;
     // The update closure runs inside the writer's transaction; its panic must not take
     // the group (or the thread) down.
@@ -180,14 +176,7 @@ async fn a_write_that_panics_is_rolled_back_alone() {
         })
     };
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let last = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .create("acme", ResourceKind::User, user("last"), Default::default())
-                .await
-        })
-    };
+    let last = spawn_create(&store, "last");
     hold.await.unwrap();
     assert!(first.await.unwrap().is_ok());
     assert!(matches!(
@@ -284,19 +273,7 @@ async fn a_log_batch_yields_the_writer_to_a_queued_write() {
         tokio::spawn(async move { store.append_request_logs(&log_entries(500)).await })
     };
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let create = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .create(
-                    "acme",
-                    ResourceKind::User,
-                    user("behind"),
-                    Default::default(),
-                )
-                .await
-        })
-    };
+    let create = spawn_create(&store, "behind");
     hold.await.unwrap();
     create.await.unwrap().unwrap();
     assert_eq!(logs.await.unwrap().unwrap(), 500);
