@@ -173,14 +173,18 @@ impl Writer {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed());
         }
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = match tokio::time::timeout(self.acquire_timeout, self.queue.send(job)).await {
-            Ok(Ok(())) => return Ok(()),
+        // Counted before the send so the thread can never see the job before the count;
+        // uncounted again unless the send completes (an error, a timeout, or a caller
+        // that gave up while the queue was full).
+        let counted = QueuedCount::add(&self.queued);
+        match tokio::time::timeout(self.acquire_timeout, self.queue.send(job)).await {
+            Ok(Ok(())) => {
+                counted.keep();
+                Ok(())
+            }
             Ok(Err(_)) => Err(closed()),
             Err(_) => Err(timed_out()),
-        };
-        self.queued.fetch_sub(1, Ordering::Relaxed);
-        sent
+        }
     }
 
     /// Runs `write` in a group transaction (see the module docs) and answers once it
@@ -253,6 +257,35 @@ impl Writer {
         if let Some(thread) = thread {
             // The thread has answered Close; joining it only waits for its exit.
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+/// One job counted in [`Writer::queued`]; the count is taken back on drop unless kept.
+struct QueuedCount<'a> {
+    queued: &'a AtomicUsize,
+    kept: bool,
+}
+
+impl<'a> QueuedCount<'a> {
+    fn add(queued: &'a AtomicUsize) -> Self {
+        queued.fetch_add(1, Ordering::Relaxed);
+        QueuedCount {
+            queued,
+            kept: false,
+        }
+    }
+
+    /// The job is in the queue: the thread takes the count back when it takes the job.
+    fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for QueuedCount<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
