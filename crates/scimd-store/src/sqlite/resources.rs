@@ -175,7 +175,7 @@ fn write_row(
     cols: &ResourceColumns,
     doc: &str,
     now: &str,
-    external_key: Option<&str>,
+    uniqueness: &crate::UniquenessOptions,
 ) -> StoreResult<()> {
     let sql = row_statement(kind, write);
     let external = cols.external_id.as_ref();
@@ -183,6 +183,8 @@ fn write_row(
         external.map(|f| f.raw.as_str()),
         external.map(|f| f.norm.as_str()),
     );
+    // The unique index is on external_id_key: NULL when externalId need not be unique.
+    let external_key = external_norm.filter(|_| uniqueness.external_id);
     match kind {
         ResourceKind::User => {
             let display = cols.display_name.as_ref();
@@ -251,10 +253,6 @@ pub(super) fn create(
     let id = uuid::Uuid::new_v4().to_string();
     let now = timestamp::format(timestamp::now());
     let doc = document_text(&new.document)?;
-    let external = cols.external_id.as_ref();
-    let external_key = external
-        .filter(|_| uniqueness.external_id)
-        .map(|f| f.norm.as_str());
     write_row(
         conn,
         kind,
@@ -264,7 +262,7 @@ pub(super) fn create(
         &cols,
         &doc,
         &now,
-        external_key,
+        uniqueness,
     )?;
     if kind == ResourceKind::Group {
         members::apply(
@@ -318,10 +316,6 @@ pub(super) fn update(
         let cols = columns::derive(kind, &update.document)?;
         let doc = document_text(&update.document)?;
         let now = timestamp::format(timestamp::now());
-        let external = cols.external_id.as_ref();
-        let external_key = external
-            .filter(|_| uniqueness.external_id)
-            .map(|f| f.norm.as_str());
         write_row(
             conn,
             kind,
@@ -331,7 +325,7 @@ pub(super) fn update(
             &cols,
             &doc,
             &now,
-            external_key,
+            uniqueness,
         )?;
     } else if members_changed {
         execute(
