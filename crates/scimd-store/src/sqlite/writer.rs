@@ -245,8 +245,11 @@ impl Writer {
             return;
         }
         let (done, closed) = oneshot::channel();
-        // Bypasses `enqueue`, which refuses work once `closed` is set.
+        // Bypasses `enqueue`, which refuses work once `closed` is set; counted like any
+        // job, since the thread uncounts every job it takes.
+        let counted = QueuedCount::add(&self.queued);
         if self.queue.send(Job::Close(done)).await.is_ok() {
+            counted.keep();
             let _ = closed.await;
         }
         let thread = self
