@@ -349,6 +349,21 @@ impl SqliteStore {
         .await
     }
 
+    /// The query plan of the provisioning-log page [`Store::list_request_logs`] would
+    /// run: every filter must walk the tenant's `(at, seq)` index newest first, with
+    /// no sort step, so a page stops reading as soon as it is full.
+    pub async fn explain_log_list(
+        &self,
+        tenant: &str,
+        query: &crate::LogQuery,
+    ) -> StoreResult<Vec<String>> {
+        let (sql, binds) = crate::sql::log_query::plan_list(tenant, query)?;
+        self.read(Hop::Blocking, move |conn| {
+            query_plan(conn, &sql, binds.values())
+        })
+        .await
+    }
+
     /// Closes every connection (the last one to close checkpoints the WAL). Calls
     /// afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {

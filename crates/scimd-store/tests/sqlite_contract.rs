@@ -593,3 +593,103 @@ async fn reads_without_members_never_touch_the_member_table() {
         "members were read from somewhere: {with_members:?}"
     );
 }
+
+/// Every provisioning-log listing walks the tenant's `(at DESC, seq DESC)` index with
+/// no sort step, whatever the filters, so a page stops reading when it is full. The
+/// resource filter in particular has no index of its own (migration 0004 dropped it:
+/// its random inserts were half the log writer's cost); it must still not sort.
+#[tokio::test]
+async fn log_listings_walk_the_time_index_without_sorting() {
+    use scimd_store::{LogClient, LogQuery, NewLogEntry, StatusClass};
+    let (_dir, store) = fresh().await;
+    store
+        .create_tenant(&NewTenant {
+            id: "t".into(),
+            display_name: "T".into(),
+            provisioning_enabled: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let entries: Vec<NewLogEntry> = (0..300)
+        .map(|n| NewLogEntry {
+            tenant_id: "t".into(),
+            at: time::OffsetDateTime::now_utc() - time::Duration::seconds(n),
+            method: "GET".into(),
+            path: format!("/scim/v2/t/Users/u{}", n % 30),
+            status: if n % 7 == 0 { 404 } else { 200 },
+            latency_us: 10,
+            scim_type: None,
+            detail: None,
+            client: LogClient::Entra,
+            resource_id: Some(format!("u{}", n % 30)),
+            request_id: format!("r{n}"),
+            request_body: None,
+            response_body: None,
+        })
+        .collect();
+    store.append_request_logs(&entries).await.unwrap();
+    let first = store
+        .list_request_logs(
+            "t",
+            &LogQuery {
+                limit: 10,
+                ..LogQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let cursor = first
+        .next_cursor
+        .expect("300 entries fill more than a page");
+    let since = time::OffsetDateTime::now_utc() - time::Duration::seconds(100);
+    let queries = [
+        LogQuery::default(),
+        LogQuery {
+            resource_id: Some("u7".into()),
+            ..LogQuery::default()
+        },
+        LogQuery {
+            resource_id: Some("u7".into()),
+            cursor: Some(cursor.clone()),
+            ..LogQuery::default()
+        },
+        LogQuery {
+            status: Some(StatusClass::Errors),
+            client: Some(LogClient::Entra),
+            since: Some(since),
+            ..LogQuery::default()
+        },
+    ];
+    for query in &queries {
+        let plan = store.explain_log_list("t", query).await.unwrap();
+        assert!(
+            plan.iter().any(|l| l.contains("provisioning_logs_at")),
+            "{query:?} does not walk the time index: {plan:#?}"
+        );
+        assert!(
+            !plan.iter().any(|l| l.contains("TEMP B-TREE")),
+            "{query:?} sorts: {plan:#?}"
+        );
+    }
+    // And the resource filter still finds exactly that resource's entries, in order.
+    let page = store
+        .list_request_logs(
+            "t",
+            &LogQuery {
+                resource_id: Some("u7".into()),
+                ..LogQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.entries.len(), 10);
+    assert!(page
+        .entries
+        .iter()
+        .all(|e| e.entry.resource_id.as_deref() == Some("u7")));
+    assert!(page
+        .entries
+        .windows(2)
+        .all(|pair| pair[0].entry.at >= pair[1].entry.at));
+}

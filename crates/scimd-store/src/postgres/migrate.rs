@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "provisioning_logs",
         include_str!("../../migrations/postgres/0003_provisioning_logs.sql"),
     ),
+    (
+        4,
+        "log_write_cost",
+        include_str!("../../migrations/postgres/0004_log_write_cost.sql"),
+    ),
 ];
 
 /// Every version this binary knows, in order.

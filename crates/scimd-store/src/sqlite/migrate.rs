@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "provisioning_logs",
         include_str!("../../migrations/sqlite/0003_provisioning_logs.sql"),
     ),
+    (
+        4,
+        "log_write_cost",
+        include_str!("../../migrations/sqlite/0004_log_write_cost.sql"),
+    ),
 ];
 
 /// Applies every migration the database has not seen yet.
