@@ -28,7 +28,9 @@
 //!   write back to its savepoint; a panic is [`StoreError::Database`], never a panic in
 //!   the caller.
 //! - **Reads** take a read-only connection (a semaphore bounds them to `readers`,
-//!   waited for at most `acquire_timeout`) and run in one of two ways, chosen per call
+//!   waited for at most `acquire_timeout`), run all their statements in one deferred
+//!   transaction (one snapshot: a resource and its groups, a count and its page,
+//!   agree), and run in one of two ways, chosen per call
 //!   with [`Hop`]: point reads (a tenant, a token, one resource without a group's
 //!   members, `userName eq`-style lookups with small pages) run inline on the calling
 //!   task, because a WAL read never waits for the writer and costs microseconds, less
@@ -256,8 +258,11 @@ impl SqliteStore {
         .map_err(|_| closed())?;
         let conn = self.shared.take_reader()?;
         let run = move |shared: &Shared, conn: Connection| {
-            let result = catch_unwind(AssertUnwindSafe(|| read(&conn)));
-            shared.give_back(conn, result.is_ok());
+            let result = catch_unwind(AssertUnwindSafe(|| in_one_snapshot(&conn, read)));
+            // Only a connection back in autocommit is reused: a later read must not
+            // inherit a transaction (and its old snapshot) this one left open.
+            let healthy = result.is_ok() && conn.is_autocommit();
+            shared.give_back(conn, healthy);
             result.unwrap_or_else(|_| Err(panicked()))
         };
         match hop {
@@ -386,6 +391,30 @@ impl SqliteStore {
         drop(idle);
         // Closing the last connection checkpoints the WAL, on the writer thread.
         self.shared.writer.close().await;
+    }
+}
+
+/// Runs a read inside one deferred transaction, so all its statements see one
+/// snapshot of the database. In autocommit each statement takes its own snapshot: a
+/// user and its groups, or a list's `totalResults` and its page, could then come from
+/// either side of a concurrent commit. It is also cheaper: the WAL read lock (a shared
+/// memory lock, often an `fcntl`) is taken and released once per read, not once per
+/// statement.
+fn in_one_snapshot<T>(
+    conn: &Connection,
+    read: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    db::execute(conn, "BEGIN DEFERRED", &[])?;
+    let result = read(conn);
+    if conn.is_autocommit() {
+        // SQLite already ended the transaction (some errors roll it back).
+        return result;
+    }
+    let ended = db::execute(conn, "COMMIT", &[]);
+    match (result, ended) {
+        (Ok(value), Ok(_)) => Ok(value),
+        (Ok(_), Err(err)) => Err(err.into()),
+        (Err(err), _) => Err(err),
     }
 }
 

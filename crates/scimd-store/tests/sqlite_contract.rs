@@ -693,3 +693,38 @@ async fn log_listings_walk_the_time_index_without_sorting() {
         .windows(2)
         .all(|pair| pair[0].entry.at >= pair[1].entry.at));
 }
+
+/// Every statement of one read sees the same snapshot: a commit by another
+/// connection between two statements of the read is not seen by the second. (In
+/// autocommit each statement would take a fresh snapshot, and a list's count and page,
+/// or a user and its groups, could disagree.)
+#[tokio::test]
+async fn a_read_sees_one_snapshot_across_its_statements() {
+    use scimd_store::sqlite::rusqlite;
+    let (dir, store) = fresh().await;
+    let path = dir.path().join("scimd.db");
+    let (before, after, outside) = store
+        .with_reader(move |conn| {
+            let count = |conn: &rusqlite::Connection| -> rusqlite::Result<i64> {
+                conn.query_row("SELECT COUNT(*) FROM tenants", [], |row| row.get(0))
+            };
+            let before = count(conn)?;
+            // Another connection commits a tenant while the read is still going on.
+            let other = rusqlite::Connection::open(&path)?;
+            other.busy_timeout(std::time::Duration::from_secs(5))?;
+            other.execute(
+                "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
+                 VALUES ('late', 'Late', 1, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')",
+                [],
+            )?;
+            let outside = count(&other)?;
+            Ok((before, count(conn)?, outside))
+        })
+        .await
+        .unwrap();
+    assert_eq!(outside, before + 1, "the other connection committed");
+    assert_eq!(after, before, "the read saw a commit made after it started");
+    // The next read starts a new snapshot and sees it.
+    let tenant = store.get_tenant("late").await.unwrap();
+    assert!(tenant.is_some());
+}
