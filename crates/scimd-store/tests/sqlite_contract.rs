@@ -64,15 +64,7 @@ async fn data_survives_reopening_and_migrations_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scimd.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    store
-        .create_tenant(&NewTenant {
-            id: "t".into(),
-            display_name: "T".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    create_tenant_t(&store).await;
     store.close().await;
     let reopened = SqliteStore::open(&path).await.unwrap();
     assert!(reopened.get_tenant("t").await.unwrap().is_some());
@@ -134,8 +126,8 @@ fn value_path(path: &str, inner: Filter) -> Filter {
     }
 }
 
-async fn seeded() -> (TempDir, SqliteStore) {
-    let (dir, store) = fresh().await;
+/// Creates tenant "t", provisioning enabled.
+async fn create_tenant_t(store: &SqliteStore) {
     store
         .create_tenant(&NewTenant {
             id: "t".into(),
@@ -145,6 +137,11 @@ async fn seeded() -> (TempDir, SqliteStore) {
         })
         .await
         .unwrap();
+}
+
+async fn seeded() -> (TempDir, SqliteStore) {
+    let (dir, store) = fresh().await;
+    create_tenant_t(&store).await;
     for i in 0..50 {
         let doc = json!({"userName": format!("u{i}"), "externalId": format!("e{i}"),
             "emails": [{"type": "work", "value": format!("u{i}@x.com")}]});
@@ -424,15 +421,7 @@ async fn external_id_uniqueness_can_be_turned_off() {
     let store = SqliteStore::open_with(&dir.path().join("scimd.db"), &options)
         .await
         .unwrap();
-    store
-        .create_tenant(&NewTenant {
-            id: "t".into(),
-            display_name: "T".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    create_tenant_t(&store).await;
     for (kind, doc) in [
         (
             ResourceKind::User,
@@ -511,15 +500,7 @@ async fn external_id_uniqueness_can_be_turned_off() {
 #[tokio::test]
 async fn reads_without_members_never_touch_the_member_table() {
     let (_dir, store) = fresh().await;
-    store
-        .create_tenant(&NewTenant {
-            id: "t".into(),
-            display_name: "T".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    create_tenant_t(&store).await;
     let user = store
         .create(
             "t",
@@ -602,15 +583,7 @@ async fn reads_without_members_never_touch_the_member_table() {
 async fn log_listings_walk_the_time_index_without_sorting() {
     use scimd_store::{LogClient, LogQuery, NewLogEntry, StatusClass};
     let (_dir, store) = fresh().await;
-    store
-        .create_tenant(&NewTenant {
-            id: "t".into(),
-            display_name: "T".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    create_tenant_t(&store).await;
     let entries: Vec<NewLogEntry> = (0..300)
         .map(|n| NewLogEntry {
             tenant_id: "t".into(),
