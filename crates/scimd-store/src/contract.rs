@@ -1836,7 +1836,9 @@ pub async fn identity_provider_queries(store: &dyn Store) -> CheckResult {
 
 // ---- provisioning logs ----------------------------------------------------------
 
-fn log_entry(
+/// A provisioning-log entry of a GET at `at`, for the checks here and for
+/// backend-specific tests.
+pub fn log_entry(
     tenant: &str,
     at: OffsetDateTime,
     status: u16,

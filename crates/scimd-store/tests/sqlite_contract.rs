@@ -584,21 +584,13 @@ async fn log_listings_walk_the_time_index_without_sorting() {
     use scimd_store::{LogClient, LogQuery, NewLogEntry, StatusClass};
     let (_dir, store) = fresh().await;
     create_tenant_t(&store).await;
+    let now = time::OffsetDateTime::now_utc();
     let entries: Vec<NewLogEntry> = (0..300)
-        .map(|n| NewLogEntry {
-            tenant_id: "t".into(),
-            at: time::OffsetDateTime::now_utc() - time::Duration::seconds(n),
-            method: "GET".into(),
-            path: format!("/scim/v2/t/Users/u{}", n % 30),
-            status: if n % 7 == 0 { 404 } else { 200 },
-            latency_us: 10,
-            scim_type: None,
-            detail: None,
-            client: LogClient::Entra,
-            resource_id: Some(format!("u{}", n % 30)),
-            request_id: format!("r{n}"),
-            request_body: None,
-            response_body: None,
+        .map(|n| {
+            let status = if n % 7 == 0 { 404 } else { 200 };
+            let resource = format!("u{}", n % 30);
+            let at = now - time::Duration::seconds(n);
+            contract::log_entry("t", at, status, LogClient::Entra, Some(&resource))
         })
         .collect();
     store.append_request_logs(&entries).await.unwrap();
