@@ -64,7 +64,7 @@ struct Ran {
 
 enum Job {
     /// A write, run in a group's transaction inside its own savepoint.
-    Write { queued: Instant, run: RunWrite },
+    Write { enqueued_at: Instant, run: RunWrite },
     /// Work outside any transaction (test hooks, maintenance), run alone.
     Raw(Box<dyn FnOnce(&mut Connection) + Send>),
     /// Close the connection (checkpointing the WAL) and end the thread.
@@ -137,7 +137,13 @@ impl Writer {
             let queued = queued.clone();
             std::thread::Builder::new()
                 .name("scimd-sqlite-writer".into())
-                .spawn(move || run_thread(conn, jobs, &busy, &counters, &queued, acquire_timeout))?
+                .spawn(move || {
+                    let jobs = JobQueue {
+                        receiver: jobs,
+                        queued,
+                    };
+                    run_thread(conn, jobs, &busy, &counters, acquire_timeout)
+                })?
         };
         Ok(Writer {
             queue,
@@ -213,7 +219,7 @@ impl Writer {
             }
         });
         self.enqueue(Job::Write {
-            queued: Instant::now(),
+            enqueued_at: Instant::now(),
             run,
         })
         .await?;
@@ -304,31 +310,57 @@ impl Ran {
     }
 }
 
+/// The thread's end of the queue: taking a job uncounts it from [`Writer::queued`],
+/// in this one place.
+struct JobQueue {
+    receiver: mpsc::Receiver<Job>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl JobQueue {
+    /// Waits for the next job; `None` once every handle is gone.
+    fn next_blocking(&mut self) -> Option<Job> {
+        let job = self.receiver.blocking_recv()?;
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+        Some(job)
+    }
+
+    /// The next job if one is already waiting.
+    fn next_waiting(&mut self) -> Option<Job> {
+        let job = self.receiver.try_recv().ok()?;
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+        Some(job)
+    }
+}
+
 fn run_thread(
     mut conn: Connection,
-    mut jobs: mpsc::Receiver<Job>,
+    mut jobs: JobQueue,
     busy: &AtomicBool,
     counters: &WriterCounters,
-    queued: &AtomicUsize,
     acquire_timeout: Duration,
 ) {
     let mut next = None;
     loop {
         let job = match next.take() {
             Some(job) => job,
-            None => match jobs.blocking_recv() {
-                Some(job) => {
-                    queued.fetch_sub(1, Ordering::Relaxed);
-                    job
-                }
+            None => match jobs.next_blocking() {
+                Some(job) => job,
                 // Every handle is gone: close the connection by dropping it.
                 None => return,
             },
         };
         busy.store(true, Ordering::Relaxed);
         match job {
-            Job::Write { queued: at, run } => {
-                next = commit_group(&conn, at, run, &mut jobs, counters, queued, acquire_timeout);
+            Job::Write { enqueued_at, run } => {
+                next = commit_group(
+                    &conn,
+                    enqueued_at,
+                    run,
+                    &mut jobs,
+                    counters,
+                    acquire_timeout,
+                );
             }
             Job::Raw(work) => {
                 end_open_transaction(&conn);
@@ -363,15 +395,14 @@ fn execute_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
 /// Returns a non-write job met while gathering, to run next.
 fn commit_group(
     conn: &Connection,
-    queued: Instant,
+    enqueued_at: Instant,
     first: RunWrite,
-    jobs: &mut mpsc::Receiver<Job>,
+    jobs: &mut JobQueue,
     counters: &WriterCounters,
-    queued_jobs: &AtomicUsize,
     acquire_timeout: Duration,
 ) -> Option<Job> {
     end_open_transaction(conn);
-    if queued.elapsed() > acquire_timeout {
+    if enqueued_at.elapsed() > acquire_timeout {
         (first(Err(timed_out())).deliver)(Ok(()));
         return None;
     }
@@ -395,20 +426,16 @@ fn commit_group(
     let mut committed_answers: Vec<Deliver> = vec![ran.deliver];
     let mut left_over = None;
     while committed_answers.len() < MAX_GROUP {
-        let (queued, run) = match jobs.try_recv() {
-            Ok(Job::Write { queued, run }) => {
-                queued_jobs.fetch_sub(1, Ordering::Relaxed);
-                (queued, run)
-            }
-            Ok(other) => {
-                queued_jobs.fetch_sub(1, Ordering::Relaxed);
+        let (enqueued_at, run) = match jobs.next_waiting() {
+            Some(Job::Write { enqueued_at, run }) => (enqueued_at, run),
+            Some(other) => {
                 left_over = Some(other);
                 break;
             }
-            Err(_) => break,
+            None => break,
         };
         counters.writes.fetch_add(1, Ordering::Relaxed);
-        if queued.elapsed() > acquire_timeout {
+        if enqueued_at.elapsed() > acquire_timeout {
             (run(Err(timed_out())).deliver)(Ok(()));
         } else if let Err(err) = run_in_savepoint(conn, run, &mut committed_answers) {
             // SQLite rolled the whole transaction back: nothing of the group stands.
