@@ -26,6 +26,12 @@ use config::{Settings, DEFAULT_LOG_LEVEL};
 use error::CliError;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: a request allocates many small, short-lived
+/// values (JSON trees, headers, rows), which glibc's malloc served at 12% of the
+/// server's CPU. Measured in `docs/benchmarks.md` (findings).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Admin commands log only problems unless a level is set: their stdout is the
 /// output, and progress lines on stderr would be noise.
 const ADMIN_LOG_LEVEL: &str = "warn";
