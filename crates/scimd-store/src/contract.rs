@@ -1205,6 +1205,30 @@ pub async fn sorting_and_index_paging(store: &dyn Store) -> CheckResult {
     .await?;
     assert_eq!(zero.total_results, 23);
     assert!(zero.resources.is_empty());
+    // Short pages tell the total themselves (the count is skipped); full pages and
+    // pages past the end count. Every window must give the same total.
+    for (start_index, count, rows) in [
+        (1, 30, 23),
+        (1, 23, 23),
+        (21, 10, 3),
+        (23, 10, 1),
+        (11, 13, 13),
+    ] {
+        let page = list(
+            store,
+            t,
+            ResourceKind::User,
+            None,
+            None,
+            PageRequest::Index { start_index, count },
+        )
+        .await?;
+        assert_eq!(
+            (page.resources.len(), page.total_results),
+            (rows, 23),
+            "startIndex={start_index} count={count}"
+        );
+    }
     Ok(())
 }
 
@@ -1297,6 +1321,21 @@ pub async fn cursor_paging(store: &dyn Store) -> CheckResult {
         let expected: Vec<String> = everything.resources.iter().map(|r| r.id.clone()).collect();
         assert_eq!(seen, expected, "cursor pages for {sort:?}");
     }
+    // A first cursor page that holds every match tells its total without a count.
+    let whole = list(
+        store,
+        t,
+        ResourceKind::User,
+        Some(&filter),
+        None,
+        PageRequest::Cursor {
+            cursor: None,
+            count: 20,
+        },
+    )
+    .await?;
+    assert_eq!((whole.resources.len(), whole.total_results), (11, 11));
+    assert!(whole.next_cursor.is_none());
     let first = list(
         store,
         t,

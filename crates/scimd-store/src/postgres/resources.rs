@@ -436,13 +436,19 @@ pub(super) async fn list(
     query: &ListQuery<'_>,
 ) -> PgResult<ListPage> {
     let plan = sql::plan_list(&DIALECT, tenant, kind, registry, query)?;
-    let total: i64 = bind_all(sqlx::query(&plan.count_sql), plan.count_binds.values())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
     let rows = bind_all(sqlx::query(&plan.page_sql), plan.page_binds.values())
         .fetch_all(&mut *conn)
         .await?;
+    let total = match plan.total_from_page(rows.len()) {
+        Some(total) => total,
+        None => {
+            let counted: i64 = bind_all(sqlx::query(&plan.count_sql), plan.count_binds.values())
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+            u64::try_from(counted).unwrap_or(0)
+        }
+    };
 
     let mut next_cursor = None;
     let mut kept = rows.as_slice();
@@ -469,7 +475,7 @@ pub(super) async fn list(
         resources.push(resource);
     }
     Ok(ListPage {
-        total_results: u64::try_from(total).unwrap_or(0),
+        total_results: total,
         resources,
         next_cursor,
     })

@@ -26,6 +26,42 @@ pub struct ListPlan {
     /// For cursor paging: the page size (the statement fetches one more row, which
     /// tells whether there is a next page).
     pub cursor_page_size: Option<u64>,
+    /// What the page statement skips and takes, for [`ListPlan::total_from_page`].
+    window: PageWindow,
+}
+
+/// Where the page statement's rows sit among all the rows matching the filter.
+#[derive(Debug, Clone, Copy)]
+enum PageWindow {
+    /// `OFFSET offset LIMIT limit` over the whole filtered set (index paging).
+    Offset { offset: u64, limit: u64 },
+    /// The first cursor page: `LIMIT limit` from the start.
+    FirstCursorPage { limit: u64 },
+    /// A later cursor page: its rows start after a position the count cannot see.
+    LaterCursorPage,
+}
+
+impl ListPlan {
+    /// `totalResults` as the page itself tells it, when it can; `None` when the count
+    /// statement has to run.
+    ///
+    /// A page that came back short (fewer rows than its `LIMIT`, at least one row, or
+    /// zero rows at offset 0) has reached the end of the filtered set, so the total is
+    /// the rows before it plus its own rows. Most IdP queries are like that: Entra's and
+    /// Okta's `userName eq "…"` match zero or one row, and their count (a second
+    /// statement per query) is saved. The page and the count are read in one snapshot
+    /// on SQLite; here both come from the same statement, which is stricter still.
+    pub fn total_from_page(&self, rows_fetched: usize) -> Option<u64> {
+        let rows = u64::try_from(rows_fetched).ok()?;
+        match self.window {
+            PageWindow::Offset { offset, limit } => {
+                let reached_end = rows < limit && (rows > 0 || offset == 0);
+                reached_end.then(|| offset.saturating_add(rows))
+            }
+            PageWindow::FirstCursorPage { limit } => (rows < limit).then_some(rows),
+            PageWindow::LaterCursorPage => None,
+        }
+    }
 }
 
 /// Compiles a list request for `kind` in `tenant`.
@@ -48,18 +84,28 @@ pub fn plan_list(
     let count_binds = binds.clone();
 
     let sort = compile_sort(dialect, registry, kind, &tenant_ph, query.sort, &mut binds)?;
-    let (limit, offset, cursor_page_size) = match &query.page {
+    let (limit, offset, cursor_page_size, window) = match &query.page {
         PageRequest::Index { start_index, count } => {
             // RFC 7644 §3.4.2.4: startIndex is 1-based; below 1 means 1.
-            (*count, start_index.saturating_sub(1), None)
+            let offset = start_index.saturating_sub(1);
+            let window = PageWindow::Offset {
+                offset,
+                limit: *count,
+            };
+            (*count, offset, None, window)
         }
         PageRequest::Cursor { cursor, count } => {
-            if let Some(text) = cursor {
-                let position = Cursor::decode(text, &sort.signature)?;
-                let after = keyset_after(&sort, &position, &mut binds);
-                condition = format!("{condition} AND {after}");
-            }
-            (count.saturating_add(1), 0, Some(*count))
+            let limit = count.saturating_add(1);
+            let window = match cursor {
+                Some(text) => {
+                    let position = Cursor::decode(text, &sort.signature)?;
+                    let after = keyset_after(&sort, &position, &mut binds);
+                    condition = format!("{condition} AND {after}");
+                    PageWindow::LaterCursorPage
+                }
+                None => PageWindow::FirstCursorPage { limit },
+            };
+            (limit, 0, Some(*count), window)
         }
     };
     let limit_ph = binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
@@ -77,5 +123,67 @@ pub fn plan_list(
         page_binds: binds,
         sort,
         cursor_page_size,
+        window,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ListPlan, PageWindow, SortKey};
+
+    fn plan(window: PageWindow) -> ListPlan {
+        ListPlan {
+            count_sql: String::new(),
+            count_binds: super::Binds::new(),
+            page_sql: String::new(),
+            page_binds: super::Binds::new(),
+            sort: SortKey {
+                expr: "r.id".into(),
+                nullable: false,
+                descending: false,
+                signature: String::new(),
+            },
+            cursor_page_size: None,
+            window,
+        }
+    }
+
+    #[test]
+    fn a_short_page_tells_the_total_and_anything_else_counts() {
+        let first = plan(PageWindow::Offset {
+            offset: 0,
+            limit: 100,
+        });
+        assert_eq!(first.total_from_page(0), Some(0));
+        assert_eq!(first.total_from_page(1), Some(1));
+        assert_eq!(
+            first.total_from_page(100),
+            None,
+            "a full page may have more after it"
+        );
+        let later = plan(PageWindow::Offset {
+            offset: 40,
+            limit: 20,
+        });
+        assert_eq!(later.total_from_page(7), Some(47));
+        assert_eq!(
+            later.total_from_page(0),
+            None,
+            "past the end: the total is unknown"
+        );
+        assert_eq!(later.total_from_page(20), None);
+        let nothing = plan(PageWindow::Offset {
+            offset: 0,
+            limit: 0,
+        });
+        assert_eq!(
+            nothing.total_from_page(0),
+            None,
+            "count=0 asks for the total only"
+        );
+        let cursor = plan(PageWindow::FirstCursorPage { limit: 11 });
+        assert_eq!(cursor.total_from_page(4), Some(4));
+        assert_eq!(cursor.total_from_page(11), None);
+        assert_eq!(plan(PageWindow::LaterCursorPage).total_from_page(1), None);
+    }
 }

@@ -386,7 +386,8 @@ fn cursor_key(row: &Row<'_>) -> StoreResult<CursorKey> {
     })
 }
 
-/// Runs a compiled list request: the count, the page, and what `fetch` asks for.
+/// Runs a compiled list request: the page, the count when the page cannot tell it, and
+/// what `fetch` asks for.
 pub(super) fn list(
     conn: &Connection,
     tenant: &str,
@@ -394,13 +395,20 @@ pub(super) fn list(
     plan: &ListPlan,
     fetch: Fetch,
 ) -> StoreResult<ListPage> {
-    let total: i64 = query_scalar(conn, &plan.count_sql, &args_of(plan.count_binds.values()))?;
     let mut rows = query_all(
         conn,
         &plan.page_sql,
         &args_of(plan.page_binds.values()),
         |row| Ok((resource_from_row(kind, row)?, cursor_key(row)?)),
     )?;
+    let total = match plan.total_from_page(rows.len()) {
+        Some(total) => total,
+        None => {
+            let counted: i64 =
+                query_scalar(conn, &plan.count_sql, &args_of(plan.count_binds.values()))?;
+            u64::try_from(counted).unwrap_or(0)
+        }
+    };
     let mut next_cursor = None;
     if let Some(size) = plan.cursor_page_size {
         let size = usize::try_from(size).unwrap_or(usize::MAX);
@@ -424,7 +432,7 @@ pub(super) fn list(
         resources.push(resource);
     }
     Ok(ListPage {
-        total_results: u64::try_from(total).unwrap_or(0),
+        total_results: total,
         resources,
         next_cursor,
     })
