@@ -509,6 +509,11 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
     assert!(changed.meta.last_modified >= created.meta.last_modified);
     assert_eq!(changed.meta.created, created.meta.created);
     assert_eq!(changed.document, changed_doc);
+    // What an update answers is what a later read returns.
+    let reread = store
+        .get(t, ResourceKind::User, &created.id, Fetch::NONE)
+        .await?;
+    assert_eq!(reread.as_ref(), Some(&changed));
     // A deactivated user is still found (idp-clients.md R18).
     let inactive = matching(
         store,
@@ -1453,6 +1458,12 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
     ])])
     .await?;
     assert_eq!(added.meta.version, g.meta.version + 1);
+    let reread = store.get(t, ResourceKind::Group, &g.id, Fetch::ALL).await?;
+    assert_eq!(
+        reread.as_ref(),
+        Some(&added),
+        "an update answers what a read returns"
+    );
     assert_eq!(
         member_ids(&added),
         sorted(vec![u1.id.clone(), u2.id.clone(), inner.id.clone()])

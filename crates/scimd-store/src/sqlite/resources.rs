@@ -251,7 +251,7 @@ pub(super) fn create(
         return Err(ScimError::invalid_value("users have no members").into());
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let now = timestamp::format(timestamp::now());
+    let now = timestamp::now();
     let doc = document_text(&new.document)?;
     write_row(
         conn,
@@ -261,7 +261,7 @@ pub(super) fn create(
         &id,
         &cols,
         &doc,
-        &now,
+        &timestamp::format(now),
         uniqueness,
     )?;
     if kind == ResourceKind::Group {
@@ -272,8 +272,23 @@ pub(super) fn create(
             &[scimd_protocol::resource::MemberChange::Add(new.members)],
         )?;
     }
-    get(conn, tenant, kind, &id, fetch)?
-        .ok_or_else(|| StoreError::Database("created resource vanished".into()))
+    // The answer is built from what was just written rather than read back: reading
+    // would parse the document this function serialised a moment ago, on the one
+    // writer thread every write waits for. `now` is already at stored precision.
+    let mut created = StoredResource {
+        id,
+        kind,
+        document: new.document,
+        meta: Meta {
+            created: now,
+            last_modified: now,
+            version: 1,
+        },
+        members: None,
+        groups: None,
+    };
+    load_related(conn, tenant, &mut created, fetch)?;
+    Ok(created)
 }
 
 fn check_version(
@@ -312,10 +327,11 @@ pub(super) fn update(
         ResourceKind::User if update.members.is_empty() => false,
         ResourceKind::User => return Err(ScimError::invalid_value("users have no members").into()),
     };
+    let now = timestamp::now();
+    let mut updated = current;
     if document_changed {
         let cols = columns::derive(kind, &update.document)?;
         let doc = document_text(&update.document)?;
-        let now = timestamp::format(timestamp::now());
         write_row(
             conn,
             kind,
@@ -324,9 +340,10 @@ pub(super) fn update(
             id,
             &cols,
             &doc,
-            &now,
+            &timestamp::format(now),
             uniqueness,
         )?;
+        updated.document = update.document;
     } else if members_changed {
         execute(
             conn,
@@ -335,10 +352,19 @@ pub(super) fn update(
                  WHERE tenant_id = $1 AND id = $2",
                 sql::table_of(kind)
             ),
-            &[&tenant, &id, &timestamp::format(timestamp::now())],
+            &[&tenant, &id, &timestamp::format(now)],
         )?;
     }
-    get(conn, tenant, kind, id, fetch)?.ok_or_else(|| not_found(kind, id).into())
+    // As in `create`: the answer is what was written (the row's `version = version +
+    // 1` and `last_modified = now`), not a second read and parse on the writer thread.
+    if document_changed || members_changed {
+        updated.meta.last_modified = now;
+        updated.meta.version += 1;
+    }
+    updated.members = None;
+    updated.groups = None;
+    load_related(conn, tenant, &mut updated, fetch)?;
+    Ok(updated)
 }
 
 pub(super) fn delete(
