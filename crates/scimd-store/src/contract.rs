@@ -1137,6 +1137,10 @@ pub async fn sorting_and_index_paging(store: &dyn Store) -> CheckResult {
     let default_ids = page_through(store, t, None, 5).await?;
     let created_ids: Vec<String> = created.iter().map(|r| r.id.clone()).collect();
     assert_eq!(default_ids, created_ids);
+    // Ids grow with creation (UUIDv7), so id indexes are appended to, not split.
+    let mut ascending = created_ids.clone();
+    ascending.sort();
+    assert_eq!(ascending, created_ids, "ids are time-ordered");
 
     for (attr, order) in [
         ("userName", SortOrder::Ascending),
