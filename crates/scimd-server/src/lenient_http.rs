@@ -78,24 +78,35 @@ enum Framing {
 }
 
 /// The pure byte rewriter, separate from I/O so it can be tested exhaustively.
+///
+/// It works a line (or a body) at a time with slice copies rather than byte by byte:
+/// it sits under every request, and a test checks it against a byte-at-a-time model.
 #[derive(Debug)]
 struct RequestLineRewriter {
     state: Framing,
-    /// The current header line, to find `Content-Length` / `Transfer-Encoding`.
+    /// The current header line, to find `Content-Length` / `Transfer-Encoding`; its
+    /// buffer is reused from line to line.
     line: Vec<u8>,
     line_len: usize,
     content_length: u64,
     chunked: bool,
+    /// The longest line tracked ([`MAX_TRACKED_LINE`]; smaller in tests).
+    max_line: usize,
 }
 
 impl RequestLineRewriter {
     fn new() -> Self {
+        Self::with_max_line(MAX_TRACKED_LINE)
+    }
+
+    fn with_max_line(max_line: usize) -> Self {
         RequestLineRewriter {
             state: Framing::RequestLine,
             line: Vec::new(),
             line_len: 0,
             content_length: 0,
             chunked: false,
+            max_line,
         }
     }
 
@@ -106,10 +117,37 @@ impl RequestLineRewriter {
         )
     }
 
+    /// Appends `bytes` to `out`, percent-encoding the bytes a request target may not
+    /// hold (RFC 3986 §2.1: `%` and two upper-case hex digits).
+    fn escape_into(bytes: &[u8], out: &mut Vec<u8>) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        if !bytes.iter().copied().any(Self::needs_escape) {
+            out.extend_from_slice(bytes);
+            return;
+        }
+        for &byte in bytes {
+            if Self::needs_escape(byte) {
+                out.extend_from_slice(&[
+                    b'%',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0x0f)],
+                ]);
+            } else {
+                out.push(byte);
+            }
+        }
+    }
+
+    /// The length of `bytes` up to and including its first `\n`, if it has one.
+    fn through_newline(bytes: &[u8]) -> Option<usize> {
+        bytes.iter().position(|&b| b == b'\n').map(|at| at + 1)
+    }
+
     /// Rewrites `input` and appends the result to `out`.
     fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        out.reserve(input.len());
         let mut rest = input;
-        while let Some((&byte, tail)) = rest.split_first() {
+        while !rest.is_empty() {
             match self.state {
                 Framing::PassThrough => {
                     out.extend_from_slice(rest);
@@ -126,16 +164,18 @@ impl RequestLineRewriter {
                         Framing::Body(left)
                     };
                     rest = after;
-                    continue;
                 }
                 Framing::RequestLine => {
-                    if Self::needs_escape(byte) {
-                        out.extend_from_slice(format!("%{byte:02X}").as_bytes());
-                    } else {
-                        out.push(byte);
-                    }
-                    self.line_len += 1;
-                    if byte == b'\n' {
+                    // At most the bytes that keep the line within the limit, plus the
+                    // one that crosses it (after which the stream passes through).
+                    // Never zero: every turn of this loop consumes input.
+                    let room = (self.max_line + 1).saturating_sub(self.line_len).max(1);
+                    let window = rest.get(..room.min(rest.len())).unwrap_or(rest);
+                    let take = Self::through_newline(window).unwrap_or(window.len());
+                    let (piece, after) = rest.split_at(take);
+                    Self::escape_into(piece, out);
+                    self.line_len += piece.len();
+                    if piece.last() == Some(&b'\n') {
                         // An empty line before a request line is allowed (RFC 9112 §2.2).
                         if self.line_len > 2 {
                             self.state = Framing::Headers;
@@ -143,28 +183,53 @@ impl RequestLineRewriter {
                             self.chunked = false;
                         }
                         self.line_len = 0;
-                    } else if self.line_len > MAX_TRACKED_LINE {
+                    } else if self.line_len > self.max_line {
                         self.state = Framing::PassThrough;
                     }
+                    rest = after;
                 }
                 Framing::Headers => {
-                    out.push(byte);
-                    if byte == b'\n' {
-                        self.end_header_line();
-                    } else if self.line.len() < MAX_TRACKED_LINE {
-                        self.line.push(byte);
-                    } else {
-                        self.state = Framing::PassThrough;
+                    let room = self.max_line.saturating_sub(self.line.len());
+                    // `room + 1` bytes, never zero: every turn of this loop consumes input.
+                    let window = rest.get(..(room + 1).min(rest.len())).unwrap_or(rest);
+                    match Self::through_newline(window) {
+                        Some(take) => {
+                            let (piece, after) = rest.split_at(take);
+                            out.extend_from_slice(piece);
+                            self.line
+                                .extend_from_slice(piece.get(..take - 1).unwrap_or_default());
+                            self.end_header_line();
+                            rest = after;
+                        }
+                        None if window.len() <= room => {
+                            out.extend_from_slice(window);
+                            self.line.extend_from_slice(window);
+                            rest = rest.get(window.len()..).unwrap_or_default();
+                        }
+                        None => {
+                            // The byte past the limit is copied, then everything after.
+                            out.extend_from_slice(window);
+                            self.line
+                                .extend_from_slice(window.get(..room).unwrap_or_default());
+                            self.state = Framing::PassThrough;
+                            rest = rest.get(window.len()..).unwrap_or_default();
+                        }
                     }
                 }
             }
-            rest = tail;
         }
     }
 
     fn end_header_line(&mut self) {
         let line = std::mem::take(&mut self.line);
-        let trimmed = line.strip_suffix(b"\r").unwrap_or(&line);
+        self.interpret_header_line(&line);
+        // Keep the buffer for the next line.
+        self.line = line;
+        self.line.clear();
+    }
+
+    fn interpret_header_line(&mut self, line: &[u8]) {
+        let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
         if trimmed.is_empty() {
             self.state = if self.chunked {
                 Framing::PassThrough
@@ -233,8 +298,9 @@ impl AsyncRead for LenientStream {
             }
             this.pending.clear();
             this.pending_pos = 0;
-            let mut raw = [0u8; 8192];
-            let mut raw_buf = ReadBuf::new(&mut raw);
+            // Uninitialised: zeroing 8 KiB before every read was measurable.
+            let mut raw = [std::mem::MaybeUninit::<u8>::uninit(); 8192];
+            let mut raw_buf = ReadBuf::uninit(&mut raw);
             match Pin::new(&mut this.inner).poll_read(cx, &mut raw_buf) {
                 Poll::Ready(Ok(())) => {
                     let filled = raw_buf.filled();
@@ -322,6 +388,125 @@ mod tests {
 
         for piece in [1, 2, 3, 7, 64, input.len()] {
             assert_eq!(rewrite_in_pieces(&input, piece), expected, "piece {piece}");
+        }
+    }
+
+    /// The rewriter as first written, a byte at a time: the model the line-at-a-time
+    /// [`RequestLineRewriter::feed`] must agree with.
+    struct ByteModel {
+        state: Framing,
+        line: Vec<u8>,
+        line_len: usize,
+        content_length: u64,
+        chunked: bool,
+        max_line: usize,
+    }
+
+    impl ByteModel {
+        fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+            for (at, &byte) in input.iter().enumerate() {
+                match self.state {
+                    Framing::PassThrough => {
+                        out.extend_from_slice(&input[at..]);
+                        return;
+                    }
+                    Framing::Body(left) => {
+                        out.push(byte);
+                        self.state = if left == 1 {
+                            Framing::RequestLine
+                        } else {
+                            Framing::Body(left - 1)
+                        };
+                    }
+                    Framing::RequestLine => {
+                        if RequestLineRewriter::needs_escape(byte) {
+                            out.extend_from_slice(format!("%{byte:02X}").as_bytes());
+                        } else {
+                            out.push(byte);
+                        }
+                        self.line_len += 1;
+                        if byte == b'\n' {
+                            if self.line_len > 2 {
+                                self.state = Framing::Headers;
+                                self.content_length = 0;
+                                self.chunked = false;
+                            }
+                            self.line_len = 0;
+                        } else if self.line_len > self.max_line {
+                            self.state = Framing::PassThrough;
+                        }
+                    }
+                    Framing::Headers => {
+                        out.push(byte);
+                        if byte == b'\n' {
+                            let line = std::mem::take(&mut self.line);
+                            let mut interpreter = RequestLineRewriter::with_max_line(self.max_line);
+                            interpreter.state = self.state;
+                            interpreter.content_length = self.content_length;
+                            interpreter.chunked = self.chunked;
+                            interpreter.interpret_header_line(&line);
+                            self.state = interpreter.state;
+                            self.content_length = interpreter.content_length;
+                            self.chunked = interpreter.chunked;
+                        } else if self.line.len() < self.max_line {
+                            self.line.push(byte);
+                        } else {
+                            self.state = Framing::PassThrough;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_line_at_a_time_rewriter_agrees_with_the_byte_model() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        let pieces: [&[u8]; 14] = [
+            b"GET /Users?filter=userName eq \"a\" HTTP/1.1\r\n",
+            b"POST /Users HTTP/1.1\r\n",
+            b"Content-Length: 5\r\n",
+            b"content-length:12\r\n",
+            b"Content-Length: x\r\n",
+            b"Transfer-Encoding: chunked\r\n",
+            b"X-Long-Header: <{|}>^`\\\r\n",
+            b"Host: x\r\n",
+            b"\r\n",
+            b"\n",
+            b"{\"a\":\"\\\"\"}",
+            b"\"\"\"\"\"\"\"\"\"\"",
+            b"abcdefghijklmnopqrstuvwxyz",
+            b":",
+        ];
+        let mut rng = StdRng::seed_from_u64(0x5c1d);
+        for case in 0..4000 {
+            let mut input = Vec::new();
+            for _ in 0..rng.gen_range(1..12) {
+                input.extend_from_slice(pieces[rng.gen_range(0..pieces.len())]);
+            }
+            let max_line = [3, 8, 20, 64, MAX_TRACKED_LINE][case % 5];
+            let piece = rng.gen_range(1..=input.len());
+            let mut model = ByteModel {
+                state: Framing::RequestLine,
+                line: Vec::new(),
+                line_len: 0,
+                content_length: 0,
+                chunked: false,
+                max_line,
+            };
+            let mut rewriter = RequestLineRewriter::with_max_line(max_line);
+            let (mut expected, mut got) = (Vec::new(), Vec::new());
+            for chunk in input.chunks(piece) {
+                model.feed(chunk, &mut expected);
+                rewriter.feed(chunk, &mut got);
+            }
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&expected),
+                "case {case}: max_line {max_line}, pieces of {piece}, input {:?}",
+                String::from_utf8_lossy(&input)
+            );
         }
     }
 
