@@ -391,28 +391,22 @@ mod tests {
         }
     }
 
-    /// The rewriter as first written, a byte at a time: the model the line-at-a-time
-    /// [`RequestLineRewriter::feed`] must agree with.
-    struct ByteModel {
-        state: Framing,
-        line: Vec<u8>,
-        line_len: usize,
-        content_length: u64,
-        chunked: bool,
-        max_line: usize,
-    }
+    /// The rewriter as first written, a byte at a time, over the same state: the model
+    /// the line-at-a-time [`RequestLineRewriter::feed`] must agree with.
+    struct ByteModel(RequestLineRewriter);
 
     impl ByteModel {
         fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+            let r = &mut self.0;
             for (at, &byte) in input.iter().enumerate() {
-                match self.state {
+                match r.state {
                     Framing::PassThrough => {
                         out.extend_from_slice(&input[at..]);
                         return;
                     }
                     Framing::Body(left) => {
                         out.push(byte);
-                        self.state = if left == 1 {
+                        r.state = if left == 1 {
                             Framing::RequestLine
                         } else {
                             Framing::Body(left - 1)
@@ -424,34 +418,26 @@ mod tests {
                         } else {
                             out.push(byte);
                         }
-                        self.line_len += 1;
+                        r.line_len += 1;
                         if byte == b'\n' {
-                            if self.line_len > 2 {
-                                self.state = Framing::Headers;
-                                self.content_length = 0;
-                                self.chunked = false;
+                            if r.line_len > 2 {
+                                r.state = Framing::Headers;
+                                r.content_length = 0;
+                                r.chunked = false;
                             }
-                            self.line_len = 0;
-                        } else if self.line_len > self.max_line {
-                            self.state = Framing::PassThrough;
+                            r.line_len = 0;
+                        } else if r.line_len > r.max_line {
+                            r.state = Framing::PassThrough;
                         }
                     }
                     Framing::Headers => {
                         out.push(byte);
                         if byte == b'\n' {
-                            let line = std::mem::take(&mut self.line);
-                            let mut interpreter = RequestLineRewriter::with_max_line(self.max_line);
-                            interpreter.state = self.state;
-                            interpreter.content_length = self.content_length;
-                            interpreter.chunked = self.chunked;
-                            interpreter.interpret_header_line(&line);
-                            self.state = interpreter.state;
-                            self.content_length = interpreter.content_length;
-                            self.chunked = interpreter.chunked;
-                        } else if self.line.len() < self.max_line {
-                            self.line.push(byte);
+                            r.end_header_line();
+                        } else if r.line.len() < r.max_line {
+                            r.line.push(byte);
                         } else {
-                            self.state = Framing::PassThrough;
+                            r.state = Framing::PassThrough;
                         }
                     }
                 }
@@ -487,14 +473,7 @@ mod tests {
             }
             let max_line = [3, 8, 20, 64, MAX_TRACKED_LINE][case % 5];
             let piece = rng.gen_range(1..=input.len());
-            let mut model = ByteModel {
-                state: Framing::RequestLine,
-                line: Vec::new(),
-                line_len: 0,
-                content_length: 0,
-                chunked: false,
-                max_line,
-            };
+            let mut model = ByteModel(RequestLineRewriter::with_max_line(max_line));
             let mut rewriter = RequestLineRewriter::with_max_line(max_line);
             let (mut expected, mut got) = (Vec::new(), Vec::new());
             for chunk in input.chunks(piece) {
