@@ -479,6 +479,48 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
         .get(t, ResourceKind::Group, &created.id, Fetch::NONE)
         .await?
         .is_none());
+    // The multi-valued attribute index is written with the user.
+    assert_eq!(
+        matching(store, t, &eq("emails.value", "BOB@example.com")).await?,
+        names(&["Bob"])
+    );
+    // A new user is in no group, and says so when asked.
+    let with_groups = store
+        .create(
+            t,
+            ResourceKind::User,
+            NewResource {
+                document: doc(json!({"userName": "Newcomer"})),
+                members: vec![],
+            },
+            Fetch {
+                members: false,
+                groups: true,
+            },
+        )
+        .await?;
+    assert_eq!(with_groups.groups, Some(vec![]));
+    store
+        .delete(t, ResourceKind::User, &with_groups.id, None)
+        .await?;
+    // Nothing is created in a tenant that does not exist.
+    expect_scim(
+        user(
+            store,
+            "lifecycle-no-such-tenant",
+            json!({"userName": "Ghost"}),
+        )
+        .await,
+        404,
+        None,
+        "create a user in an unknown tenant",
+    )?;
+    expect_scim(
+        group(store, "lifecycle-no-such-tenant", "Ghosts", vec![]).await,
+        404,
+        None,
+        "create a group in an unknown tenant",
+    )?;
 
     // Same document: nothing moves.
     let same = store

@@ -17,6 +17,7 @@ mod logs;
 mod members;
 mod migrate;
 mod resources;
+mod statistics;
 mod tenants;
 
 use crate::connect::ConnectOptions;
@@ -32,6 +33,7 @@ use scimd_protocol::{ResourceKind, SchemaRegistry};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The first backoff step; attempt n waits up to `BACKOFF_BASE * 2^n`, jittered.
@@ -41,6 +43,8 @@ const BACKOFF_BASE: Duration = Duration::from_millis(20);
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Rows this node added, and the `ANALYZE`s they start (see `statistics`).
+    freshness: Arc<statistics::Freshness>,
     uniqueness: crate::UniquenessOptions,
     transient_retries: u32,
 }
@@ -76,8 +80,9 @@ macro_rules! transaction {
     }};
 }
 
-/// Like `transaction!`, on a plain connection (autocommit), for reads.
-macro_rules! read {
+/// Like `transaction!`, on a plain connection (autocommit): for reads, and for writes
+/// that are one statement (atomic by themselves).
+macro_rules! autocommit {
     ($store:expr, |$conn:ident| $body:expr) => {{
         let store: &PgStore = $store;
         let mut attempt: u32 = 0;
@@ -98,6 +103,13 @@ macro_rules! read {
             }
         }
     }};
+}
+
+/// `autocommit!` for reads: most store calls are one or the other.
+macro_rules! read {
+    ($($body:tt)*) => {
+        autocommit!($($body)*)
+    };
 }
 
 impl PgStore {
@@ -142,6 +154,7 @@ impl PgStore {
             .await
             .map_err(|e| PgFailure::Sql(e).into_store())?;
         Ok(PgStore {
+            freshness: Arc::new(statistics::Freshness::new(pool.clone())),
             pool,
             uniqueness: options.uniqueness,
             transient_retries: options.transient_retries,
@@ -157,6 +170,12 @@ impl PgStore {
     /// several nodes call it at once (see `migrate`).
     pub async fn migrate(&self) -> StoreResult<Vec<i64>> {
         read!(self, |conn| migrate::run(conn).await)
+    }
+
+    /// How many `ANALYZE`s of growing tables this node has started (see
+    /// `postgres/statistics.rs`).
+    pub fn analyzes_started(&self) -> u64 {
+        self.freshness.started()
     }
 
     /// The connection pool, for tests and maintenance that need raw SQL.
@@ -312,15 +331,28 @@ impl Store for PgStore {
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
         let uniqueness = self.uniqueness;
-        transaction!(self, |conn| resources::create(
-            conn,
-            &uniqueness,
-            tenant,
-            kind,
-            &new,
-            fetch
-        )
-        .await)
+        match kind {
+            // One statement (see `resources::create_user`): atomic without a
+            // transaction block, so none is opened.
+            ResourceKind::User => autocommit!(self, |conn| resources::create_user(
+                conn,
+                &self.freshness,
+                &uniqueness,
+                tenant,
+                &new,
+                fetch
+            )
+            .await),
+            ResourceKind::Group => transaction!(self, |conn| resources::create_group(
+                conn,
+                &self.freshness,
+                &uniqueness,
+                tenant,
+                &new,
+                fetch
+            )
+            .await),
+        }
     }
 
     async fn get(
@@ -347,6 +379,7 @@ impl Store for PgStore {
         let mut change = ChangeOnce::new(change);
         transaction!(self, |conn| resources::update(
             conn,
+            &self.freshness,
             &uniqueness,
             tenant,
             kind,

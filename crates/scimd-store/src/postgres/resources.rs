@@ -11,6 +11,7 @@
 
 use super::failure::{write_error, PgFailure, PgResult};
 use super::members;
+use super::statistics::{Freshness, Grown};
 use super::tenants::{lock_tenant, unknown_tenant};
 use crate::columns::{self, ResourceColumns};
 use crate::sql::{self, Bind, Cursor, CursorKey, PostgresDialect, RESOURCE_COLUMNS};
@@ -23,6 +24,7 @@ use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, Row, TypeInfo, ValueRef};
+use std::sync::Arc;
 
 /// The dialect this backend compiles filters with.
 pub(super) const DIALECT: PostgresDialect = PostgresDialect;
@@ -118,49 +120,77 @@ pub(super) async fn get(
     Ok(Some(resource))
 }
 
-/// Rewrites a user's rows in the multi-valued attribute index (one DELETE, one
-/// INSERT of all rows).
-async fn write_values(
-    conn: &mut PgConnection,
-    tenant: &str,
-    user_id: &str,
+/// A user's rows in the multi-valued attribute index, as four arrays (attribute,
+/// type, value, primary) for one `UNNEST`.
+#[allow(clippy::type_complexity)]
+fn value_arrays(
     cols: &ResourceColumns,
-) -> PgResult<()> {
-    sqlx::query("DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2")
-        .bind(tenant)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    if cols.values.is_empty() {
-        return Ok(());
-    }
-    let attrs: Vec<&str> = cols.values.iter().map(|v| v.attr.as_str()).collect();
-    let types: Vec<Option<&str>> = cols.values.iter().map(|v| v.type_norm.as_deref()).collect();
-    let values: Vec<Option<&str>> = cols
-        .values
-        .iter()
-        .map(|v| v.value_norm.as_deref())
-        .collect();
-    let primaries: Vec<bool> = cols.values.iter().map(|v| v.primary).collect();
-    sqlx::query(
-        "INSERT INTO user_values (tenant_id, user_id, attr, type_norm, value_norm, is_primary) \
-         SELECT $1, $2, v.attr, v.type_norm, v.value_norm, v.is_primary \
-         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::bool[]) \
-           AS v(attr, type_norm, value_norm, is_primary)",
+) -> (Vec<&str>, Vec<Option<&str>>, Vec<Option<&str>>, Vec<bool>) {
+    let values = &cols.values;
+    (
+        values.iter().map(|v| v.attr.as_str()).collect(),
+        values.iter().map(|v| v.type_norm.as_deref()).collect(),
+        values.iter().map(|v| v.value_norm.as_deref()).collect(),
+        values.iter().map(|v| v.primary).collect(),
     )
-    .bind(tenant)
-    .bind(user_id)
-    .bind(&attrs)
-    .bind(&types)
-    .bind(&values)
-    .bind(&primaries)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
-/// Writes the row's columns: an INSERT for a new resource (version 1), else an UPDATE
-/// that moves the version.
+/// Binds a resource row's columns in the order of [`write_row`]'s statements: `$1`
+/// tenant, `$2` id, `$3`/`$4` name, `$5`..`$7` externalId (raw, normalised, unique
+/// key), `$8` the document, `$9` now; for users also `$10`/`$11` displayName and `$12`
+/// active.
+fn row_binds<'q>(
+    query: sqlx::query::Query<'q, Postgres, PgArguments>,
+    kind: ResourceKind,
+    tenant: &'q str,
+    id: &'q str,
+    cols: &'q ResourceColumns,
+    document: &'q Document,
+    external_id_unique: bool,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    let external = cols.external_id.as_ref();
+    let external_key = external
+        .filter(|_| external_id_unique)
+        .map(|f| f.norm.as_str());
+    let query = query
+        .bind(tenant)
+        .bind(id)
+        .bind(cols.name.raw.as_str())
+        .bind(cols.name.norm.as_str())
+        .bind(external.map(|f| f.raw.as_str()))
+        .bind(external.map(|f| f.norm.as_str()))
+        .bind(external_key)
+        .bind(Json(document))
+        .bind(timestamp::format(timestamp::now()));
+    if kind == ResourceKind::User {
+        let display = cols.display_name.as_ref();
+        query
+            .bind(display.map(|f| f.raw.as_str()))
+            .bind(display.map(|f| f.norm.as_str()))
+            .bind(cols.active)
+    } else {
+        query
+    }
+}
+
+/// A new user's row; its binds are the ones [`row_binds`] makes, `$1` to `$12`.
+const USER_INSERT: &str = "INSERT INTO users (tenant_id, id, user_name, user_name_norm, \
+     external_id, external_id_norm, external_id_key, doc, created, last_modified, version, \
+     display_name, display_name_norm, active) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12)";
+
+/// Writes a resource's row, and for a user its rows in the multi-valued attribute
+/// index, in **one statement** that answers with the row as stored: an INSERT for a
+/// new resource (version 1), else an UPDATE that moves the version. `RETURNING`
+/// hands back the document as PostgreSQL keeps it (JSONB orders keys its own way),
+/// which is what a later read returns, so nothing is read back.
+///
+/// A user's value rows are replaced by a DELETE and an INSERT in the same statement
+/// (data-modifying `WITH`): both see the snapshot from before it, so the DELETE removes
+/// exactly the old rows. Their foreign key to the user is checked at the end of the
+/// statement, when the user's row is there.
+///
+/// `None` when an UPDATE found no row.
 #[allow(clippy::too_many_arguments)]
 async fn write_row(
     conn: &mut PgConnection,
@@ -171,20 +201,9 @@ async fn write_row(
     document: &Document,
     external_id_unique: bool,
     insert: bool,
-) -> PgResult<()> {
-    let now = timestamp::format(timestamp::now());
-    let external = cols.external_id.as_ref();
-    let external_key = external
-        .filter(|_| external_id_unique)
-        .map(|f| f.norm.as_str());
-    let doc = Json(document);
-    let statement = match (kind, insert) {
-        (ResourceKind::User, true) => {
-            "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
-             external_id_norm, external_id_key, doc, created, last_modified, version, \
-             display_name, display_name_norm, active) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12)"
-        }
+) -> PgResult<Option<StoredResource>> {
+    let row_statement = match (kind, insert) {
+        (ResourceKind::User, true) => USER_INSERT,
         (ResourceKind::User, false) => {
             "UPDATE users SET user_name = $3, user_name_norm = $4, external_id = $5, \
              external_id_norm = $6, external_id_key = $7, doc = $8, last_modified = $9, \
@@ -202,51 +221,79 @@ async fn write_row(
              version = version + 1 WHERE tenant_id = $1 AND id = $2"
         }
     };
-    let mut query = sqlx::query(statement)
-        .bind(tenant)
-        .bind(id)
-        .bind(&cols.name.raw)
-        .bind(&cols.name.norm)
-        .bind(external.map(|f| f.raw.as_str()))
-        .bind(external.map(|f| f.norm.as_str()))
-        .bind(external_key)
-        .bind(doc)
-        .bind(&now);
-    if kind == ResourceKind::User {
-        let display = cols.display_name.as_ref();
-        query = query
-            .bind(display.map(|f| f.raw.as_str()))
-            .bind(display.map(|f| f.norm.as_str()))
-            .bind(cols.active);
-    }
-    query.execute(&mut *conn).await.map_err(write_error)?;
-    if kind == ResourceKind::User {
-        write_values(conn, tenant, id, cols).await?;
-    }
-    Ok(())
+    let returning = "RETURNING id, doc, created, last_modified, version";
+    let query = match kind {
+        ResourceKind::User => {
+            let (attrs, types, values, primaries) = value_arrays(cols);
+            let statement = format!(
+                "WITH r AS ({row_statement} {returning}), \
+                 old AS (DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2), \
+                 new AS (INSERT INTO user_values (tenant_id, user_id, attr, type_norm, \
+                         value_norm, is_primary) \
+                         SELECT $1, $2, x.attr, x.type_norm, x.value_norm, x.is_primary \
+                         FROM UNNEST($13::text[], $14::text[], $15::text[], $16::bool[]) \
+                           AS x(attr, type_norm, value_norm, is_primary) \
+                         WHERE EXISTS (SELECT 1 FROM r)) \
+                 SELECT {RESOURCE_COLUMNS} FROM r"
+            );
+            row_binds(
+                sqlx::query(&statement),
+                kind,
+                tenant,
+                id,
+                cols,
+                document,
+                external_id_unique,
+            )
+            .bind(attrs)
+            .bind(types)
+            .bind(values)
+            .bind(primaries)
+            .fetch_optional(&mut *conn)
+            .await
+        }
+        ResourceKind::Group => {
+            let statement = format!("{row_statement} {returning}");
+            row_binds(
+                sqlx::query(&statement),
+                kind,
+                tenant,
+                id,
+                cols,
+                document,
+                external_id_unique,
+            )
+            .fetch_optional(&mut *conn)
+            .await
+        }
+    };
+    let row = query.map_err(|err| match &err {
+        // On an INSERT, the row's only foreign key is its tenant's.
+        sqlx::Error::Database(db) if insert && db.is_foreign_key_violation() => {
+            unknown_tenant(tenant).into()
+        }
+        _ => write_error(err),
+    })?;
+    row.map(|row| resource_from_row(kind, &row)).transpose()
 }
 
-pub(super) async fn create(
+/// Creates a group: its row (answered as stored), then its members, then what `fetch`
+/// asks for.
+pub(super) async fn create_group(
     conn: &mut PgConnection,
+    freshness: &Arc<Freshness>,
     uniqueness: &crate::UniquenessOptions,
     tenant: &str,
-    kind: ResourceKind,
     new: &NewResource,
     fetch: Fetch,
 ) -> PgResult<StoredResource> {
+    let kind = ResourceKind::Group;
     if !lock_tenant(conn, tenant).await? {
         return Err(unknown_tenant(tenant).into());
     }
     let cols = columns::derive(kind, &new.document)?;
-    if kind == ResourceKind::User && !new.members.is_empty() {
-        return Err(ScimError::invalid_value("users have no members").into());
-    }
-    // UUIDv7 (RFC 9562 §5.7): time-ordered, so the id indexes (the primary key, the
-    // value index's user column, memberships) grow at their right edge instead of
-    // dirtying a random leaf page per insert. The id stays opaque to clients; the
-    // creation time it encodes is `meta.created` anyway.
-    let id = uuid::Uuid::now_v7().to_string();
-    write_row(
+    let id = new_id();
+    let mut created = write_row(
         conn,
         tenant,
         kind,
@@ -256,21 +303,67 @@ pub(super) async fn create(
         uniqueness.external_id,
         true,
     )
+    .await?
+    .ok_or_else(|| StoreError::Database("an INSERT returned no row".into()))?;
+    let applied = members::apply(
+        conn,
+        tenant,
+        &id,
+        &[scimd_protocol::resource::MemberChange::Add(
+            new.members.clone(),
+        )],
+    )
     .await?;
-    if kind == ResourceKind::Group {
-        members::apply(
-            conn,
-            tenant,
-            &id,
-            &[scimd_protocol::resource::MemberChange::Add(
-                new.members.clone(),
-            )],
-        )
-        .await?;
+    freshness.note(Grown::Groups, 1);
+    freshness.note(Grown::Members, applied.added);
+    load_related(conn, tenant, &mut created, fetch).await?;
+    Ok(created)
+}
+
+/// Creates a user in **one statement** (see [`write_row`]), so outside any
+/// transaction: it was seven round trips in a transaction (a tenant lock, a DELETE of
+/// value rows a new user cannot have, a read-back, a read of the groups it cannot be
+/// in yet), and on `entra-cycle` a user's POST is every other request. The user's
+/// foreign key to `tenants` stands in for the tenant lock: it takes the same `FOR KEY
+/// SHARE`, and its violation means the tenant does not exist.
+pub(super) async fn create_user(
+    conn: &mut PgConnection,
+    freshness: &Arc<Freshness>,
+    uniqueness: &crate::UniquenessOptions,
+    tenant: &str,
+    new: &NewResource,
+    fetch: Fetch,
+) -> PgResult<StoredResource> {
+    let kind = ResourceKind::User;
+    if !new.members.is_empty() {
+        return Err(ScimError::invalid_value("users have no members").into());
     }
-    get(conn, tenant, kind, &id, fetch)
-        .await?
-        .ok_or_else(|| StoreError::Database("created resource vanished".into()).into())
+    let cols = columns::derive(kind, &new.document)?;
+    let id = new_id();
+    let mut created = write_row(
+        conn,
+        tenant,
+        kind,
+        &id,
+        &cols,
+        &new.document,
+        uniqueness.external_id,
+        true,
+    )
+    .await?
+    .ok_or_else(|| StoreError::Database("an INSERT returned no row".into()))?;
+    freshness.note(Grown::Users, 1);
+    // A user is born in no group.
+    created.groups = fetch.groups.then(Vec::new);
+    Ok(created)
+}
+
+/// A new resource id: UUIDv7 (RFC 9562 §5.7), time-ordered, so the id indexes (the
+/// primary key, the value index's user column, memberships) grow at their right edge
+/// instead of dirtying a random leaf page per insert. The id stays opaque to clients;
+/// the creation time it encodes is `meta.created` anyway.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 fn check_version(kind: ResourceKind, id: &str, stored: u64, if_match: Option<u64>) -> PgResult<()> {
@@ -331,6 +424,7 @@ impl ChangeOnce {
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn update(
     conn: &mut PgConnection,
+    freshness: &Arc<Freshness>,
     uniqueness: &crate::UniquenessOptions,
     tenant: &str,
     kind: ResourceKind,
@@ -346,13 +440,19 @@ pub(super) async fn update(
     let update = change.apply(&current)?;
     let document_changed = update.document != current.document;
     let members_changed = match kind {
-        ResourceKind::Group => members::apply(conn, tenant, id, &update.members).await?,
+        ResourceKind::Group => {
+            let applied = members::apply(conn, tenant, id, &update.members).await?;
+            freshness.note(Grown::Members, applied.added);
+            applied.changed
+        }
         ResourceKind::User if update.members.is_empty() => false,
         ResourceKind::User => {
             return Err(ScimError::invalid_value("users have no members").into());
         }
     };
-    if document_changed {
+    // The row is locked, so each statement below finds it; what they return is the
+    // resource as stored, and nothing is read back.
+    let mut stored = if document_changed {
         let cols = columns::derive(kind, &update.document)?;
         write_row(
             conn,
@@ -364,22 +464,25 @@ pub(super) async fn update(
             uniqueness.external_id,
             false,
         )
-        .await?;
+        .await?
     } else if members_changed {
-        sqlx::query(&format!(
-            "UPDATE {} SET last_modified = $3, version = version + 1 \
-             WHERE tenant_id = $1 AND id = $2",
+        let row = sqlx::query(&format!(
+            "UPDATE {} r SET last_modified = $3, version = version + 1 \
+             WHERE tenant_id = $1 AND id = $2 RETURNING {RESOURCE_COLUMNS}",
             sql::table_of(kind)
         ))
         .bind(tenant)
         .bind(id)
         .bind(timestamp::format(timestamp::now()))
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
+        row.map(|row| resource_from_row(kind, &row)).transpose()?
+    } else {
+        Some(current)
     }
-    get(conn, tenant, kind, id, fetch)
-        .await?
-        .ok_or_else(|| not_found(kind, id).into())
+    .ok_or_else(|| not_found(kind, id))?;
+    load_related(conn, tenant, &mut stored, fetch).await?;
+    Ok(stored)
 }
 
 pub(super) async fn delete(
