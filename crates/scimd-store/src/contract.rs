@@ -1633,6 +1633,35 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
     ])
     .await?;
     assert_eq!(member_ids(&ordered), vec![u2.id.clone()]);
+
+    // A page loads each resource's memberships as a read of that resource does.
+    let registry = SchemaRegistry::with_core();
+    for kind in [ResourceKind::User, ResourceKind::Group] {
+        let page = store
+            .list(
+                t,
+                kind,
+                &registry,
+                &ListQuery {
+                    filter: None,
+                    sort: None,
+                    page: PageRequest::Index {
+                        start_index: 1,
+                        count: 100,
+                    },
+                    fetch: Fetch::ALL,
+                },
+            )
+            .await?;
+        assert_eq!(
+            page.resources.len(),
+            if kind == ResourceKind::User { 3 } else { 2 }
+        );
+        for listed in &page.resources {
+            let read = store.get(t, kind, &listed.id, Fetch::ALL).await?;
+            assert_eq!(read.as_ref(), Some(listed), "a listed {kind:?} as read");
+        }
+    }
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use crate::StoreError;
 use scimd_protocol::resource::{GroupRef, Member, MemberChange, MemberRef};
 use scimd_protocol::{ResourceKind, ScimError};
 use sqlx::{PgConnection, Row};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 fn kind_of(text: &str) -> PgResult<ResourceKind> {
     match text {
@@ -207,55 +207,64 @@ pub(super) async fn apply(
     })
 }
 
-/// A group's members, ordered by id, with the `display` their client sent, if any
-/// (not joined with the members: one index range scan of `group_members`).
+/// The members of each of `group_ids`, ordered by id, with the `display` their client
+/// sent, if any (not joined with the members: index range scans of `group_members`).
+/// One statement for a page of groups.
 pub(super) async fn load_members(
     conn: &mut PgConnection,
     tenant: &str,
-    group_id: &str,
-) -> PgResult<Vec<Member>> {
+    group_ids: &[&str],
+) -> PgResult<HashMap<String, Vec<Member>>> {
     let rows = sqlx::query(
-        "SELECT member_id, member_type, display FROM group_members \
-         WHERE tenant_id = $1 AND group_id = $2 ORDER BY member_id",
+        "SELECT group_id, member_id, member_type, display FROM group_members \
+         WHERE tenant_id = $1 AND group_id = ANY($2::text[]) ORDER BY group_id, member_id",
     )
     .bind(tenant)
-    .bind(group_id)
+    .bind(group_ids)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Member {
+    let mut members: HashMap<String, Vec<Member>> = HashMap::new();
+    for row in &rows {
+        members
+            .entry(row.try_get("group_id")?)
+            .or_default()
+            .push(Member {
                 value: row.try_get("member_id")?,
                 kind: kind_of(row.try_get("member_type")?)?,
                 display: row.try_get("display")?,
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(members)
 }
 
-/// The groups a user is a direct member of, ordered by id.
+/// The groups each of `user_ids` is a direct member of, ordered by id. One statement
+/// for a page of users (Okta imports users 100 to a page).
 pub(super) async fn load_groups(
     conn: &mut PgConnection,
     tenant: &str,
-    user_id: &str,
-) -> PgResult<Vec<GroupRef>> {
+    user_ids: &[&str],
+) -> PgResult<HashMap<String, Vec<GroupRef>>> {
     let rows = sqlx::query(
-        "SELECT g.id, g.display_name FROM group_members gm \
+        "SELECT gm.member_id, g.id, g.display_name FROM group_members gm \
          JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-         WHERE gm.tenant_id = $1 AND gm.member_id = $2 ORDER BY g.id",
+         WHERE gm.tenant_id = $1 AND gm.member_id = ANY($2::text[]) \
+         ORDER BY gm.member_id, g.id",
     )
     .bind(tenant)
-    .bind(user_id)
+    .bind(user_ids)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(GroupRef {
+    let mut groups: HashMap<String, Vec<GroupRef>> = HashMap::new();
+    for row in &rows {
+        groups
+            .entry(row.try_get("member_id")?)
+            .or_default()
+            .push(GroupRef {
                 value: row.try_get("id")?,
                 display: row.try_get("display_name")?,
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(groups)
 }
 
 /// Removes every membership naming `id` as a member, bumping the version of the groups

@@ -74,12 +74,33 @@ async fn load_related(
     resource: &mut StoredResource,
     fetch: Fetch,
 ) -> PgResult<()> {
-    match resource.kind {
+    load_related_of_all(conn, tenant, std::slice::from_mut(resource), fetch).await
+}
+
+/// [`load_related`] for a page of resources of one kind, in one statement: a round
+/// trip per resource made a page of 100 users 101 round trips.
+async fn load_related_of_all(
+    conn: &mut PgConnection,
+    tenant: &str,
+    resources: &mut [StoredResource],
+    fetch: Fetch,
+) -> PgResult<()> {
+    let Some(kind) = resources.first().map(|r| r.kind) else {
+        return Ok(());
+    };
+    let ids: Vec<&str> = resources.iter().map(|r| r.id.as_str()).collect();
+    match kind {
         ResourceKind::Group if fetch.members => {
-            resource.members = Some(members::load_members(conn, tenant, &resource.id).await?);
+            let mut members = members::load_members(conn, tenant, &ids).await?;
+            for resource in resources {
+                resource.members = Some(members.remove(&resource.id).unwrap_or_default());
+            }
         }
         ResourceKind::User if fetch.groups => {
-            resource.groups = Some(members::load_groups(conn, tenant, &resource.id).await?);
+            let mut groups = members::load_groups(conn, tenant, &ids).await?;
+            for resource in resources {
+                resource.groups = Some(groups.remove(&resource.id).unwrap_or_default());
+            }
         }
         _ => {}
     }
@@ -113,11 +134,49 @@ pub(super) async fn get(
     id: &str,
     fetch: Fetch,
 ) -> PgResult<Option<StoredResource>> {
+    if kind == ResourceKind::User && fetch.groups {
+        return get_user_with_groups(conn, tenant, id).await;
+    }
     let Some(mut resource) = read_row(conn, tenant, kind, id, false).await? else {
         return Ok(None);
     };
     load_related(conn, tenant, &mut resource, fetch).await?;
     Ok(Some(resource))
+}
+
+/// A user and its groups in one statement (a GET of a user returns its groups): the
+/// groups as one JSON array of `[id, displayName]` pairs, ordered by id. A user is in
+/// few groups, unlike a group's members, which stay a separate range scan.
+async fn get_user_with_groups(
+    conn: &mut PgConnection,
+    tenant: &str,
+    id: &str,
+) -> PgResult<Option<StoredResource>> {
+    let row = sqlx::query(&format!(
+        "SELECT {RESOURCE_COLUMNS}, \
+           COALESCE((SELECT json_agg(json_build_array(g.id, g.display_name) ORDER BY g.id) \
+                     FROM group_members gm \
+                     JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+                     WHERE gm.tenant_id = r.tenant_id AND gm.member_id = r.id), \
+                    '[]'::json) AS groups \
+         FROM users r WHERE r.tenant_id = $1 AND r.id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut user = resource_from_row(ResourceKind::User, &row)?;
+    let Json(groups): Json<Vec<(String, Option<String>)>> = row.try_get("groups")?;
+    user.groups = Some(
+        groups
+            .into_iter()
+            .map(|(value, display)| scimd_protocol::resource::GroupRef { value, display })
+            .collect(),
+    );
+    Ok(Some(user))
 }
 
 /// A user's rows in the multi-valued attribute index, as four arrays (attribute,
@@ -575,12 +634,11 @@ pub(super) async fn list(
             }
         }
     }
-    let mut resources = Vec::with_capacity(kept.len());
-    for row in kept {
-        let mut resource = resource_from_row(kind, row)?;
-        load_related(conn, tenant, &mut resource, query.fetch).await?;
-        resources.push(resource);
-    }
+    let mut resources = kept
+        .iter()
+        .map(|row| resource_from_row(kind, row))
+        .collect::<PgResult<Vec<_>>>()?;
+    load_related_of_all(conn, tenant, &mut resources, query.fetch).await?;
     Ok(ListPage {
         total_results: total,
         resources,
