@@ -350,24 +350,11 @@ pub(super) async fn create_group(
     if !lock_tenant(conn, tenant).await? {
         return Err(unknown_tenant(tenant).into());
     }
-    let cols = columns::derive(kind, &new.document)?;
-    let id = new_id();
-    let mut created = write_row(
-        conn,
-        tenant,
-        kind,
-        &id,
-        &cols,
-        &new.document,
-        uniqueness.external_id,
-        true,
-    )
-    .await?
-    .ok_or_else(|| StoreError::Database("an INSERT returned no row".into()))?;
+    let mut created = insert_row(conn, uniqueness, tenant, kind, new).await?;
     let applied = members::apply(
         conn,
         tenant,
-        &id,
+        &created.id,
         &[scimd_protocol::resource::MemberChange::Add(
             new.members.clone(),
         )],
@@ -397,24 +384,34 @@ pub(super) async fn create_user(
     if !new.members.is_empty() {
         return Err(ScimError::invalid_value("users have no members").into());
     }
+    let mut created = insert_row(conn, uniqueness, tenant, kind, new).await?;
+    freshness.note(Grown::Users, 1);
+    // A user is born in no group.
+    created.groups = fetch.groups.then(Vec::new);
+    Ok(created)
+}
+
+/// Inserts a new resource's row (a new id, version 1) with [`write_row`].
+async fn insert_row(
+    conn: &mut PgConnection,
+    uniqueness: &crate::UniquenessOptions,
+    tenant: &str,
+    kind: ResourceKind,
+    new: &NewResource,
+) -> PgResult<StoredResource> {
     let cols = columns::derive(kind, &new.document)?;
-    let id = new_id();
-    let mut created = write_row(
+    write_row(
         conn,
         tenant,
         kind,
-        &id,
+        &new_id(),
         &cols,
         &new.document,
         uniqueness.external_id,
         true,
     )
     .await?
-    .ok_or_else(|| StoreError::Database("an INSERT returned no row".into()))?;
-    freshness.note(Grown::Users, 1);
-    // A user is born in no group.
-    created.groups = fetch.groups.then(Vec::new);
-    Ok(created)
+    .ok_or_else(|| StoreError::Database("an INSERT returned no row".into()).into())
 }
 
 /// A new resource id: UUIDv7 (RFC 9562 §5.7), time-ordered, so the id indexes (the

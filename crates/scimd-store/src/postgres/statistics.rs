@@ -114,6 +114,11 @@ impl Freshness {
         if watch.added.fetch_add(rows, Ordering::Relaxed) + rows < ANALYZE_AFTER_ROWS {
             return;
         }
+        // Store calls run on a tokio runtime; without one there is nowhere to run the
+        // ANALYZE, and autovacuum will do.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         {
             let mut state = watch.state.lock().unwrap_or_else(PoisonError::into_inner);
             let too_soon = state
@@ -128,7 +133,7 @@ impl Freshness {
         watch.added.store(0, Ordering::Relaxed);
         self.started.fetch_add(1, Ordering::Relaxed);
         let this = self.clone();
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             if let Err(e) = analyze(&this.pool, table).await {
                 // Not fatal: autovacuum analyzes later; the plans are slower meanwhile.
                 tracing::warn!(error = %e, tables = table.tables(), "could not ANALYZE");
