@@ -14,8 +14,9 @@
 //! Autovacuum re-analyzes a table only after a tenth of it changed, and looks once a
 //! minute: an initial Entra cycle of a 100,000-person company is over before then, and
 //! a new tenant on a large table never reaches a tenth. So each node counts the rows
-//! it adds to each table and runs `ANALYZE` itself, in the background, once
-//! [`ANALYZE_AFTER_ROWS`] rows were added and at most every [`MIN_INTERVAL`]. A new
+//! it adds to each table and runs `ANALYZE` itself, in the background, after its
+//! first [`ANALYZE_AFTER_ROWS`] rows and then each time its rows have doubled: at
+//! once, or [`MIN_INTERVAL`] after the previous one if that was more recent. A new
 //! `ANALYZE` also makes every connection plan its statements again (PostgreSQL
 //! re-plans a cached plan whose tables' statistics changed).
 
@@ -24,13 +25,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Rows added to a table (by this node) before it is analyzed again.
+/// Rows added to a table (by this node) before its first `ANALYZE`; later ones come
+/// when the rows this node added have doubled since the last, so that the statistics
+/// are never off by more than a factor of two for what this node fills, at a cost of
+/// one `ANALYZE` per doubling.
 pub(crate) const ANALYZE_AFTER_ROWS: u64 = 1_000;
 
 /// The shortest time between two `ANALYZE`s of one table by this node. An `ANALYZE`
 /// samples at most 30,000 rows (the default statistics target), whatever the table's
-/// size: tens of milliseconds of one connection.
-pub(crate) const MIN_INTERVAL: Duration = Duration::from_secs(10);
+/// size: up to a second of one connection with 100,000 users.
+pub(crate) const MIN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long an `ANALYZE` waits for its lock (another node's `ANALYZE` or a vacuum of
 /// the same table holds a conflicting one) before this round is skipped.
@@ -64,12 +68,15 @@ impl Grown {
 struct Watch {
     /// Rows added since the last `ANALYZE` began.
     added: AtomicU64,
+    /// Rows added in all, when the last `ANALYZE` began.
+    added_before: AtomicU64,
     state: Mutex<WatchState>,
 }
 
 #[derive(Debug, Default)]
 struct WatchState {
-    running: bool,
+    /// An `ANALYZE` is scheduled or running: rows noted meanwhile wait for the next.
+    pending: bool,
     last_started: Option<Instant>,
 }
 
@@ -104,14 +111,19 @@ impl Freshness {
         self.started.load(Ordering::Relaxed)
     }
 
-    /// Counts `rows` added to `table`; past the threshold, starts an `ANALYZE` of it
-    /// in the background (on the async runtime this is called on). Never waits.
+    /// Counts `rows` added to `table`; past the threshold, schedules an `ANALYZE` of
+    /// it in the background (on the async runtime this is called on): at once, or as
+    /// soon as [`MIN_INTERVAL`] has passed since the last one. It is scheduled rather
+    /// than left to the next write: a table filled in a burst (a 100,000-member group,
+    /// 1,000 members a PATCH, in a few seconds) must not keep the plans of its first
+    /// rows for as long as no more rows come. Never waits.
     pub(crate) fn note(self: &std::sync::Arc<Self>, table: Grown, rows: u64) {
         if rows == 0 {
             return;
         }
         let watch = self.watch(table);
-        if watch.added.fetch_add(rows, Ordering::Relaxed) + rows < ANALYZE_AFTER_ROWS {
+        let added = watch.added.fetch_add(rows, Ordering::Relaxed) + rows;
+        if added < ANALYZE_AFTER_ROWS.max(watch.added_before.load(Ordering::Relaxed)) {
             return;
         }
         // Store calls run on a tokio runtime; without one there is nowhere to run the
@@ -119,31 +131,38 @@ impl Freshness {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        {
+        let delay = {
             let mut state = watch.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let too_soon = state
-                .last_started
-                .is_some_and(|at| at.elapsed() < MIN_INTERVAL);
-            if state.running || too_soon {
+            if state.pending {
                 return;
             }
-            state.running = true;
-            state.last_started = Some(Instant::now());
-        }
-        watch.added.store(0, Ordering::Relaxed);
-        self.started.fetch_add(1, Ordering::Relaxed);
+            state.pending = true;
+            state.last_started.map_or(Duration::ZERO, |at| {
+                MIN_INTERVAL.saturating_sub(at.elapsed())
+            })
+        };
         let this = self.clone();
         runtime.spawn(async move {
-            if let Err(e) = analyze(&this.pool, table).await {
-                // Not fatal: autovacuum analyzes later; the plans are slower meanwhile.
-                tracing::warn!(error = %e, tables = table.tables(), "could not ANALYZE");
-            }
+            tokio::time::sleep(delay).await;
             let watch = this.watch(table);
+            // Rows added from here on count toward the next ANALYZE.
+            let added = watch.added.swap(0, Ordering::Relaxed);
+            watch.added_before.fetch_add(added, Ordering::Relaxed);
             watch
                 .state
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .running = false;
+                .last_started = Some(Instant::now());
+            this.started.fetch_add(1, Ordering::Relaxed);
+            if let Err(e) = analyze(&this.pool, table).await {
+                // Not fatal: autovacuum analyzes later; the plans are slower meanwhile.
+                tracing::warn!(error = %e, tables = table.tables(), "could not ANALYZE");
+            }
+            watch
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pending = false;
         });
     }
 }
