@@ -281,51 +281,34 @@ async fn write_row(
         }
     };
     let returning = "RETURNING id, doc, created, last_modified, version";
-    let query = match kind {
-        ResourceKind::User => {
-            let (attrs, types, values, primaries) = value_arrays(cols);
-            let statement = format!(
-                "WITH r AS ({row_statement} {returning}), \
-                 old AS (DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2), \
-                 new AS (INSERT INTO user_values (tenant_id, user_id, attr, type_norm, \
-                         value_norm, is_primary) \
-                         SELECT $1, $2, x.attr, x.type_norm, x.value_norm, x.is_primary \
-                         FROM UNNEST($13::text[], $14::text[], $15::text[], $16::bool[]) \
-                           AS x(attr, type_norm, value_norm, is_primary) \
-                         WHERE EXISTS (SELECT 1 FROM r)) \
-                 SELECT {RESOURCE_COLUMNS} FROM r"
-            );
-            row_binds(
-                sqlx::query(&statement),
-                kind,
-                tenant,
-                id,
-                cols,
-                document,
-                external_id_unique,
-            )
-            .bind(attrs)
-            .bind(types)
-            .bind(values)
-            .bind(primaries)
-            .fetch_optional(&mut *conn)
-            .await
-        }
-        ResourceKind::Group => {
-            let statement = format!("{row_statement} {returning}");
-            row_binds(
-                sqlx::query(&statement),
-                kind,
-                tenant,
-                id,
-                cols,
-                document,
-                external_id_unique,
-            )
-            .fetch_optional(&mut *conn)
-            .await
-        }
+    let statement = match kind {
+        ResourceKind::User => format!(
+            "WITH r AS ({row_statement} {returning}), \
+             old AS (DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2), \
+             new AS (INSERT INTO user_values (tenant_id, user_id, attr, type_norm, \
+                     value_norm, is_primary) \
+                     SELECT $1, $2, x.attr, x.type_norm, x.value_norm, x.is_primary \
+                     FROM UNNEST($13::text[], $14::text[], $15::text[], $16::bool[]) \
+                       AS x(attr, type_norm, value_norm, is_primary) \
+                     WHERE EXISTS (SELECT 1 FROM r)) \
+             SELECT {RESOURCE_COLUMNS} FROM r"
+        ),
+        ResourceKind::Group => format!("{row_statement} {returning}"),
     };
+    let mut query = row_binds(
+        sqlx::query(&statement),
+        kind,
+        tenant,
+        id,
+        cols,
+        document,
+        external_id_unique,
+    );
+    if kind == ResourceKind::User {
+        let (attrs, types, values, primaries) = value_arrays(cols);
+        query = query.bind(attrs).bind(types).bind(values).bind(primaries);
+    }
+    let query = query.fetch_optional(&mut *conn).await;
     let row = query.map_err(|err| match &err {
         // On an INSERT, the row's only foreign key is its tenant's.
         sqlx::Error::Database(db) if insert && db.is_foreign_key_violation() => {
@@ -367,9 +350,10 @@ pub(super) async fn create_group(
 }
 
 /// Creates a user in **one statement** (see [`write_row`]), so outside any
-/// transaction: it was seven round trips in a transaction (a tenant lock, a DELETE of
-/// value rows a new user cannot have, a read-back, a read of the groups it cannot be
-/// in yet), and on `entra-cycle` a user's POST is every other request. The user's
+/// transaction: it was eight round trips (six statements between `BEGIN` and
+/// `COMMIT`: a tenant lock, the INSERT, a DELETE of value rows a new user cannot have,
+/// the value rows, a read-back, a read of the groups it cannot be in yet), and on
+/// `entra-cycle` a user's POST is every other request. The user's
 /// foreign key to `tenants` stands in for the tenant lock: it takes the same `FOR KEY
 /// SHARE`, and its violation means the tenant does not exist.
 pub(super) async fn create_user(

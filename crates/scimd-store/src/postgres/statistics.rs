@@ -53,8 +53,6 @@ pub(crate) enum Grown {
 }
 
 impl Grown {
-    const ALL: [Grown; 3] = [Grown::Users, Grown::Groups, Grown::Members];
-
     fn tables(self) -> &'static str {
         match self {
             Grown::Users => "users, user_values",
@@ -99,11 +97,12 @@ impl Freshness {
     }
 
     fn watch(&self, table: Grown) -> &Watch {
-        let index = Grown::ALL
-            .iter()
-            .position(|grown| *grown == table)
-            .unwrap_or_default();
-        &self.watches[index]
+        let [users, groups, members] = &self.watches;
+        match table {
+            Grown::Users => users,
+            Grown::Groups => groups,
+            Grown::Members => members,
+        }
     }
 
     /// How many `ANALYZE`s this node has started.
