@@ -8,6 +8,7 @@
 //! - [`stats`]: per-operation latencies (exact percentiles from every sample);
 //! - [`scenarios`]: `entra-cycle`, `mixed`, `big-group`, `import`, `get-by-id`;
 //! - [`bare`]: a fixed-JSON axum endpoint on scimd's own stack, the machine's ceiling;
+//! - [`floor`]: the same stack reading a user from SQLite with nothing else around it;
 //! - [`startup`]: `scimd serve` start to first served request;
 //! - [`rss`]: a process's peak resident memory;
 //! - [`report`]: results as JSON and a markdown table with ratios and the targets.
@@ -23,6 +24,7 @@ pub mod bare;
 pub mod bodies;
 pub mod client;
 pub mod error;
+pub mod floor;
 pub mod load;
 pub mod report;
 pub mod result;

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use scimd_bench::client::ScimClient;
 use scimd_bench::result::ScenarioResult;
 use scimd_bench::scenarios::{big_group, entra_cycle, get_by_id, import, mixed, RunSettings};
-use scimd_bench::{bare, report, startup, BenchError};
+use scimd_bench::{bare, floor, report, startup, BenchError};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +32,19 @@ enum Command {
         /// Address to listen on (loopback).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
+    },
+    /// Serve the SQLite floor (GET /Users/{id}: a token read, a row read, a render;
+    /// POST /Users stores) until SIGTERM or Ctrl-C.
+    Floor {
+        /// Address to listen on (loopback).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// The SQLite file (created if missing).
+        #[arg(long)]
+        database: PathBuf,
+        /// The bearer token requests must present.
+        #[arg(long, env = "SCIMD_BENCH_TOKEN")]
+        token: String,
     },
     /// Measure `scimd serve` start to the first 200 on GET /Users/{id}.
     Startup {
@@ -191,6 +204,7 @@ async fn execute(command: Command) -> Result<(), BenchError> {
             emit(&result, args.out.as_ref())
         }
         Command::Bare { listen } => {
+            loopback_listen(listen)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| BenchError::io(format!("binding {listen}"), e))?;
@@ -200,6 +214,27 @@ async fn execute(command: Command) -> Result<(), BenchError> {
             println!("bare endpoint listening on http://{addr}");
             let _ = std::io::stdout().flush();
             bare::serve(listener, stop_signal())
+                .await
+                .map_err(|e| BenchError::io("serving", e))
+        }
+        Command::Floor {
+            listen,
+            database,
+            token,
+        } => {
+            loopback_listen(listen)?;
+            let app = floor::app(&database, &token).map_err(|e| {
+                BenchError::Measurement(format!("opening {}: {e}", database.display()))
+            })?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| BenchError::io(format!("binding {listen}"), e))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| BenchError::io("reading the bound address", e))?;
+            println!("SQLite floor listening on http://{addr}");
+            let _ = std::io::stdout().flush();
+            floor::serve(listener, app, stop_signal())
                 .await
                 .map_err(|e| BenchError::io("serving", e))
         }
@@ -338,6 +373,17 @@ fn emit(result: &ScenarioResult, out: Option<&PathBuf>) -> Result<(), BenchError
             println!("{line}");
             Ok(())
         }
+    }
+}
+
+/// The bare endpoint and the floor listen on loopback only, like every target.
+fn loopback_listen(listen: std::net::SocketAddr) -> Result<(), BenchError> {
+    if listen.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(BenchError::Measurement(format!(
+            "refusing to listen on {listen}: loopback addresses only (127.0.0.1, ::1)"
+        )))
     }
 }
 

@@ -12,6 +12,9 @@ use std::fmt::Write as _;
 pub const SCIM2_SERVER: &str = "scim2-server";
 /// The label of the bare endpoint in results.
 pub const BARE: &str = "bare";
+
+/// The label of the SQLite floor in results (`scimd-bench floor`).
+pub const SQLITE_FLOOR: &str = "sqlite-floor";
 /// The label of scimd on SQLite.
 pub const SCIMD_SQLITE: &str = "scimd-sqlite";
 
@@ -151,7 +154,7 @@ pub fn markdown(results: &[ScenarioResult]) -> String {
     for group in groups(results) {
         let _ = writeln!(md, "## {} {}\n", group.scenario, group.params);
         let targets: Vec<&str> = group.by_target.iter().map(|(t, _)| t.as_str()).collect();
-        let refs: Vec<&str> = [SCIM2_SERVER, BARE]
+        let refs: Vec<&str> = [SCIM2_SERVER, SQLITE_FLOOR, BARE]
             .into_iter()
             .filter(|r| targets.contains(r))
             .collect();
