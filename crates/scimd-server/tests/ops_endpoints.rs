@@ -185,6 +185,73 @@ async fn request_ids_are_generated_or_kept_when_sane() {
     assert!(!header(&missing, "x-request-id").is_empty());
 }
 
+/// A SCIM handler that panics is answered with the SCIM 500 and recorded in the
+/// tenant's provisioning log like any failed request, with its request id; the panic
+/// message is in neither.
+#[tokio::test]
+async fn a_panicking_scim_handler_is_in_the_provisioning_log() {
+    let database = ops_support::database::TestDatabase::fresh().await;
+    let store = database.connect().await;
+    scimd_server::tenants::create_tenant_with_token(store.as_ref(), "acme", "Acme")
+        .await
+        .unwrap();
+    let config = ServerConfig {
+        provisioning_log: scimd_server::config::ProvisioningLogConfig {
+            flush_interval: std::time::Duration::from_millis(20),
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(store.clone(), config);
+    let writer = scimd_server::provisioning_log::start_writer(&state).unwrap();
+    let scim: Router<AppState> = Router::new()
+        .route(
+            "/Users/{id}",
+            get(|| async {
+                if true {
+                    panic!("deliberate test panic");
+                }
+                "unreachable"
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            scimd_server::provisioning_log::record_scim_request,
+        ));
+    let router = Router::new().nest("/scim/v2/{tenant}", scim);
+    let (origin, _shutdown) = serve_router(ops::instrument(router).with_state(state)).await;
+
+    let resp = reqwest::Client::new()
+        .get(format!("{origin}/scim/v2/acme/Users/boom"))
+        .header("user-agent", "Azure AD SCIM Client")
+        .send()
+        .await
+        .unwrap();
+    let request_id = header(&resp, "x-request-id").to_owned();
+    let body = assert_scim_error(resp, 500).await;
+    assert!(!body.to_string().contains("deliberate"));
+
+    writer.flush_and_stop().await;
+    let entries = store
+        .list_request_logs("acme", &scimd_store::LogQuery::default())
+        .await
+        .unwrap()
+        .entries;
+    let entry = &entries
+        .iter()
+        .find(|e| e.entry.request_id == request_id)
+        .unwrap_or_else(|| panic!("no entry for {request_id}: {entries:#?}"))
+        .entry;
+    assert_eq!(entry.status, 500);
+    assert_eq!(entry.method, "GET");
+    assert_eq!(entry.path, "/scim/v2/acme/Users/boom");
+    assert_eq!(entry.resource_id.as_deref(), Some("boom"));
+    assert_eq!(entry.client, scimd_store::LogClient::Entra);
+    let detail = entry.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("internal error"), "{detail}");
+    assert!(!format!("{entry:?}").contains("deliberate"), "{entry:?}");
+}
+
 #[tokio::test]
 async fn a_panicking_handler_gives_a_scim_500_and_is_counted() {
     let database = ops_support::database::TestDatabase::fresh().await;

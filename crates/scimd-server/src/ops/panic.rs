@@ -15,7 +15,10 @@ pub fn catch_panic_layer() -> CatchPanicLayer<PanicResponder> {
     CatchPanicLayer::custom(panic_response as PanicResponder)
 }
 
-fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
+/// The SCIM 500 for a panic (its message goes to the server log, never to the client).
+/// Also used by the provisioning log, which catches a handler's panic itself so that
+/// the failed request is recorded like any other.
+pub fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
     let message = payload
         .downcast_ref::<&str>()
         .copied()

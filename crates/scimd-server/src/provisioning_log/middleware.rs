@@ -4,7 +4,8 @@
 //! response is complete. The only work on the request path is one read of the tenant
 //! and the presented token's record (to know whether the tenant exists and logs bodies;
 //! authentication then verifies against it, see [`crate::auth::RequestTenant`]),
-//! building the entry, and a `try_send`.
+//! building the entry, and a `try_send`. A handler's panic is caught here and answered
+//! with the SCIM 500, so a failed request is in the log like any other.
 
 use super::classify::classify_client;
 use super::redact::{redact_body, redact_query};
@@ -17,8 +18,10 @@ use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, LOCATION, USER_AGENT};
 use axum::http::{HeaderMap, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
+use futures_util::FutureExt;
 use scimd_protocol::ScimError;
 use scimd_store::NewLogEntry;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 use time::OffsetDateTime;
 
@@ -109,7 +112,14 @@ pub async fn record_scim_request(
         (request, None)
     };
 
-    let response = next.run(request).await;
+    // A handler that panics is answered here with the SCIM 500 the outer panic layer
+    // would give, so that the request is recorded too: an operator reading the log of
+    // a failed provisioning cycle must see it (the panic message stays in the server
+    // log). `AssertUnwindSafe`: nothing the handler borrowed is used after a panic.
+    let response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(payload) => crate::ops::panic::panic_response(payload),
+    };
     let latency_us = elapsed_us(started);
     let resource = path_resource.or_else(|| created_resource(&response));
     let (response, response_body) = if tenant.log.bodies {
