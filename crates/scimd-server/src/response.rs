@@ -6,26 +6,29 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use scimd_protocol::ScimError;
+use serde::Serialize;
 use serde_json::Value;
 
 /// The SCIM media type (RFC 7644 §3.1). Every response carries it (R14).
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 
-/// A JSON body sent as `application/scim+json` with a status.
-pub struct ScimJson(pub StatusCode, pub Value);
+/// A JSON body sent as `application/scim+json` with a status: a `Value`, or anything
+/// else that serialises to JSON (a [`scimd_protocol::resource::Rendered`] resource).
+pub struct ScimJson<T = Value>(pub StatusCode, pub T);
 
 /// Room reserved for a serialised body up front: a user is about 1 KiB, so most bodies
 /// are written without the buffer growing.
 const BODY_CAPACITY: usize = 1024;
 
-impl IntoResponse for ScimJson {
+impl<T: Serialize> IntoResponse for ScimJson<T> {
     fn into_response(self) -> Response {
         // Straight into bytes with `serde_json::to_writer`, not through `Display` (the
         // formatting machinery, one `write_str` per token: ~3% of a GET's CPU).
         let mut body = Vec::with_capacity(BODY_CAPACITY);
         if let Err(e) = serde_json::to_writer(&mut body, &self.1) {
-            // A `Value` has only string keys, so this cannot happen; if it did, the
-            // client still gets a SCIM error rather than a truncated body.
+            // A `Value` or a rendered resource has only string keys, so this cannot
+            // happen; if it did, the client still gets a SCIM error rather than a
+            // truncated body.
             return ApiError::from(ScimError::new(
                 500,
                 None,

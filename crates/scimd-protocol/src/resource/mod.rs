@@ -12,7 +12,9 @@ pub(crate) mod normalize;
 mod render;
 
 pub use normalize::{normalize_for_write, NormalizedResource, WriteMode};
-pub use render::{format_date_time, render, resource_location, RenderContext};
+pub use render::{
+    format_date_time, render, render_lazy, resource_location, RenderContext, Rendered,
+};
 
 use crate::schema::ResourceKind;
 use time::OffsetDateTime;

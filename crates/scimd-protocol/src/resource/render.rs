@@ -10,6 +10,8 @@ use super::{Document, GroupRef, Member, Meta};
 use crate::etag::etag;
 use crate::projection::Projection;
 use crate::schema::{Attribute, AttributeType, ResourceKind, Returned, SchemaRegistry};
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -123,6 +125,158 @@ pub fn render(doc: &Document, ctx: &RenderContext<'_>, projection: &Projection) 
     out.insert("meta".into(), meta_json(ctx));
     projection.apply(&mut out, registry, kind);
     Value::Object(out)
+}
+
+/// A rendered resource whose members (a group's: 100,000 of them is a normal size) are
+/// written from the stored list as it is serialised, never built as JSON values. A
+/// `Value` per member costs several times the member's bytes in the response (a map,
+/// four owned keys, four owned strings): reading a 100,000-member group took the
+/// server from 29 to 150 MB of RSS for a 15 MB body. Serialises exactly as
+/// [`render`]'s value would (a test checks it for every kind of projection).
+#[derive(Debug)]
+pub struct Rendered<'a> {
+    /// Everything but the members; a `null` at `members` keeps their place in the
+    /// key order when they are written lazily.
+    object: Map<String, Value>,
+    /// The members to write at the `members` key, whole.
+    members: Option<MembersJson<'a>>,
+}
+
+impl Rendered<'_> {
+    /// The rendered resource as one JSON value (members built as values).
+    pub fn into_value(self) -> Value {
+        let mut object = self.object;
+        if let Some(members) = self.members {
+            let list = members
+                .members
+                .iter()
+                .map(|m| member_json(members.base_url, m))
+                .collect();
+            object.insert("members".into(), Value::Array(list));
+        }
+        Value::Object(object)
+    }
+}
+
+impl Serialize for Rendered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.object.len()))?;
+        for (key, value) in &self.object {
+            match &self.members {
+                Some(members) if key == "members" => map.serialize_entry(key, members)?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A group's members as the JSON array [`member_json`] would build, written on the fly.
+#[derive(Debug, Clone, Copy)]
+struct MembersJson<'a> {
+    base_url: &'a str,
+    members: &'a [Member],
+}
+
+impl Serialize for MembersJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.members.len()))?;
+        for member in self.members {
+            seq.serialize_element(&MemberJson {
+                base_url: self.base_url,
+                member,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// One member, keys in [`member_json`]'s order.
+struct MemberJson<'a> {
+    base_url: &'a str,
+    member: &'a Member,
+}
+
+impl Serialize for MemberJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let member = self.member;
+        let fields = if member.display.is_some() { 4 } else { 3 };
+        let mut object = serializer.serialize_struct("Member", fields)?;
+        object.serialize_field("value", &member.value)?;
+        if let Some(display) = &member.display {
+            object.serialize_field("display", display)?;
+        }
+        object.serialize_field("type", member.kind.name())?;
+        object.serialize_field(
+            "$ref",
+            &resource_location(self.base_url, member.kind, &member.value),
+        )?;
+        object.end()
+    }
+}
+
+/// Renders a resource like [`render`], but leaves a group's members to be written when
+/// the result is serialised (see [`Rendered`]), unless the projection keeps only some
+/// of their sub-attributes (`attributes=members.value`), which renders them as values.
+///
+/// What the projection does to the members is learnt from one stand-in member with
+/// every sub-attribute: a projection names attribute paths, never values, so it does
+/// the same to every member.
+pub fn render_lazy<'a>(
+    doc: &Document,
+    ctx: &RenderContext<'a>,
+    projection: &Projection,
+) -> Rendered<'a> {
+    let members = match (ctx.kind, ctx.members) {
+        (ResourceKind::Group, Some(members)) if !members.is_empty() => members,
+        _ => {
+            return Rendered {
+                object: into_object(render(doc, ctx, projection)),
+                members: None,
+            }
+        }
+    };
+    let stand_in = [Member {
+        value: String::from("stand-in"),
+        kind: ResourceKind::User,
+        display: Some(String::from("stand-in")),
+    }];
+    let probed = RenderContext {
+        members: Some(&stand_in),
+        ..*ctx
+    };
+    let mut object = into_object(render(doc, &probed, projection));
+    let whole = Value::Array(vec![member_json(ctx.base_url, &stand_in[0])]);
+    match object.get_mut("members") {
+        // The projection dropped the members.
+        None => Rendered {
+            object,
+            members: None,
+        },
+        Some(kept) if *kept == whole => {
+            *kept = Value::Null;
+            Rendered {
+                object,
+                members: Some(MembersJson {
+                    base_url: ctx.base_url,
+                    members,
+                }),
+            }
+        }
+        // Only some sub-attributes are kept: the members are rendered as values.
+        Some(_) => Rendered {
+            object: into_object(render(doc, ctx, projection)),
+            members: None,
+        },
+    }
+}
+
+fn into_object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(object) => object,
+        // `render` always returns an object.
+        _ => Map::new(),
+    }
 }
 
 fn member_json(base_url: &str, member: &Member) -> Value {

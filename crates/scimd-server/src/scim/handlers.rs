@@ -89,7 +89,7 @@ pub async fn create_resource<K: KindMarker>(
     let location = scope.location(K::KIND, &stored.id);
     Ok(reply::resource(
         StatusCode::CREATED,
-        scope.render(&stored, &projection),
+        scope.render_one(&stored, &projection),
         stored.meta.version,
         Some(&location),
     ))
@@ -111,7 +111,7 @@ pub async fn get_resource<K: KindMarker>(
     }
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render(&stored, &projection),
+        scope.render_one(&stored, &projection),
         stored.meta.version,
         None,
     ))
@@ -139,7 +139,7 @@ pub async fn replace_resource<K: KindMarker>(
     .await?;
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render(&stored, &projection),
+        scope.render_one(&stored, &projection),
         stored.meta.version,
         None,
     ))
@@ -174,7 +174,7 @@ pub async fn patch_resource<K: KindMarker>(
     }
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render(&stored, &projection),
+        scope.render_one(&stored, &projection),
         stored.meta.version,
         None,
     ))

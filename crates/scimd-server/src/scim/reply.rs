@@ -6,10 +6,15 @@ use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use scimd_protocol::etag::etag;
-use serde_json::Value;
+use serde::Serialize;
 
 /// A resource response with its ETag, and a `Location` when given.
-pub fn resource(status: StatusCode, body: Value, version: u64, location: Option<&str>) -> Response {
+pub fn resource(
+    status: StatusCode,
+    body: impl Serialize,
+    version: u64,
+    location: Option<&str>,
+) -> Response {
     let mut response = ScimJson(status, body).into_response();
     set_etag(&mut response, version);
     if let Some(location) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
