@@ -7,7 +7,8 @@
 //! (400 `invalidValue`), because guessing would silently return the wrong page.
 
 use crate::error::{ScimError, ScimResult};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The URN of the `ListResponse` message (RFC 7644 §3.4.2).
 pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -128,16 +129,49 @@ pub fn list_response(
     start_index: Option<u64>,
     next_cursor: Option<String>,
 ) -> Value {
-    let mut body = Map::new();
-    body.insert("schemas".into(), json!([LIST_RESPONSE_SCHEMA]));
-    body.insert("totalResults".into(), json!(total_results));
-    body.insert("itemsPerPage".into(), json!(resources.len()));
-    if let Some(start) = start_index {
-        body.insert("startIndex".into(), json!(start));
+    // Serialising these fields and `Value`s cannot fail.
+    serde_json::to_value(ListResponse::new(
+        resources,
+        total_results,
+        start_index,
+        next_cursor,
+    ))
+    .unwrap_or_default()
+}
+
+/// The `ListResponse` message with any serialisable resources, in [`list_response`]'s
+/// key order, for a response written straight from its resources (a page of groups
+/// rendered with [`crate::resource::render_lazy`], members never built as values).
+#[derive(Debug, Serialize)]
+pub struct ListResponse<R> {
+    schemas: [&'static str; 1],
+    #[serde(rename = "totalResults")]
+    total_results: u64,
+    #[serde(rename = "itemsPerPage")]
+    items_per_page: usize,
+    #[serde(rename = "startIndex", skip_serializing_if = "Option::is_none")]
+    start_index: Option<u64>,
+    #[serde(rename = "nextCursor", skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    #[serde(rename = "Resources")]
+    resources: Vec<R>,
+}
+
+impl<R> ListResponse<R> {
+    /// The message for one page; see [`list_response`] for the fields.
+    pub fn new(
+        resources: Vec<R>,
+        total_results: u64,
+        start_index: Option<u64>,
+        next_cursor: Option<String>,
+    ) -> Self {
+        ListResponse {
+            schemas: [LIST_RESPONSE_SCHEMA],
+            total_results,
+            items_per_page: resources.len(),
+            start_index,
+            next_cursor,
+            resources,
+        }
     }
-    if let Some(cursor) = next_cursor {
-        body.insert("nextCursor".into(), Value::String(cursor));
-    }
-    body.insert("Resources".into(), Value::Array(resources));
-    Value::Object(body)
 }

@@ -43,10 +43,9 @@ pub async fn list_resources<K: KindMarker>(
     auth: TenantAuth,
     State(state): State<AppState>,
     request: ScimRequest,
-) -> ApiResult<ScimJson> {
+) -> ApiResult<Response> {
     let scope = scope(&auth, state, &request);
-    let body = list::list_kind(&scope, K::KIND, &request.query.list_params()).await?;
-    Ok(ScimJson(StatusCode::OK, body))
+    list::list_kind(&scope, K::KIND, &request.query.list_params()).await
 }
 
 /// `POST /Users/.search`, `POST /Groups/.search` (RFC 7644 §3.4.3).
@@ -55,11 +54,10 @@ pub async fn search_resources<K: KindMarker>(
     State(state): State<AppState>,
     request: ScimRequest,
     JsonBody(body): JsonBody,
-) -> ApiResult<ScimJson> {
+) -> ApiResult<Response> {
     let scope = scope(&auth, state, &request);
     let params = ListParams::from_search_body(&body)?;
-    let body = list::list_kind(&scope, K::KIND, &params).await?;
-    Ok(ScimJson(StatusCode::OK, body))
+    list::list_kind(&scope, K::KIND, &params).await
 }
 
 /// `POST /.search` at the tenant root (RFC 7644 §3.4.3).
@@ -68,11 +66,10 @@ pub async fn search_root(
     State(state): State<AppState>,
     request: ScimRequest,
     JsonBody(body): JsonBody,
-) -> ApiResult<ScimJson> {
+) -> ApiResult<Response> {
     let scope = scope(&auth, state, &request);
     let params = ListParams::from_search_body(&body)?;
-    let body = list::search_all(&scope, &params).await?;
-    Ok(ScimJson(StatusCode::OK, body))
+    list::search_all(&scope, &params).await
 }
 
 /// `POST /Users`, `POST /Groups`: 201 with the full resource, `Location` and `ETag`
@@ -89,7 +86,7 @@ pub async fn create_resource<K: KindMarker>(
     let location = scope.location(K::KIND, &stored.id);
     Ok(reply::resource(
         StatusCode::CREATED,
-        scope.render_one(&stored, &projection),
+        scope.render(&stored, &projection),
         stored.meta.version,
         Some(&location),
     ))
@@ -111,7 +108,7 @@ pub async fn get_resource<K: KindMarker>(
     }
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render_one(&stored, &projection),
+        scope.render(&stored, &projection),
         stored.meta.version,
         None,
     ))
@@ -139,7 +136,7 @@ pub async fn replace_resource<K: KindMarker>(
     .await?;
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render_one(&stored, &projection),
+        scope.render(&stored, &projection),
         stored.meta.version,
         None,
     ))
@@ -174,7 +171,7 @@ pub async fn patch_resource<K: KindMarker>(
     }
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render_one(&stored, &projection),
+        scope.render(&stored, &projection),
         stored.meta.version,
         None,
     ))

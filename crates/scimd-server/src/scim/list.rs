@@ -4,13 +4,15 @@
 use super::query::ListParams;
 use super::resources::{fetch_for, Scope};
 use crate::error::ApiResult;
+use crate::response::ScimJson;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use scimd_protocol::filter::{self, Filter};
-use scimd_protocol::paging::{list_response, PageRequest, PagingLimits};
+use scimd_protocol::paging::{ListResponse, PageRequest, PagingLimits};
 use scimd_protocol::projection::Projection;
 use scimd_protocol::sort::SortSpec;
 use scimd_protocol::{ResourceKind, ScimError, ScimResult};
 use scimd_store::{ListPage, ListQuery};
-use serde_json::Value;
 
 /// A list request checked against one resource type's schemas.
 struct PreparedQuery {
@@ -79,28 +81,28 @@ async fn run(
     kind: ResourceKind,
     prepared: &PreparedQuery,
     page: PageRequest,
-) -> ApiResult<(ListPage, Vec<Value>)> {
+) -> ApiResult<ListPage> {
     let query = ListQuery {
         filter: prepared.filter.as_ref(),
         sort: prepared.sort.as_ref(),
         page,
         fetch: fetch_for(kind, &prepared.projection),
     };
-    let result = scope
+    Ok(scope
         .state
         .store()
         .list(&scope.tenant, kind, scope.state.registry(), &query)
-        .await?;
-    let rendered = result
-        .resources
-        .iter()
-        .map(|r| scope.render(r, &prepared.projection))
-        .collect();
-    Ok((result, rendered))
+        .await?)
 }
 
-/// One resource type's list (R2: no match is 200 with `"Resources": []`).
-pub async fn list_kind(scope: &Scope, kind: ResourceKind, params: &ListParams) -> ApiResult<Value> {
+/// One resource type's list (R2: no match is 200 with `"Resources": []`). The page is
+/// serialised from its stored resources (`Scope::render`: groups' members are not
+/// built as JSON values).
+pub async fn list_kind(
+    scope: &Scope,
+    kind: ResourceKind,
+    params: &ListParams,
+) -> ApiResult<Response> {
     let filter = parse_filter(scope, params)?;
     let prepared = prepare(scope, kind, params, filter.as_ref())?;
     let page = page_request(scope, params)?;
@@ -108,13 +110,19 @@ pub async fn list_kind(scope: &Scope, kind: ResourceKind, params: &ListParams) -
         PageRequest::Index { start_index, .. } => Some(*start_index),
         PageRequest::Cursor { .. } => None,
     };
-    let (result, rendered) = run(scope, kind, &prepared, page).await?;
-    Ok(list_response(
+    let result = run(scope, kind, &prepared, page).await?;
+    let rendered = result
+        .resources
+        .iter()
+        .map(|r| scope.render(r, &prepared.projection))
+        .collect();
+    let body = ListResponse::new(
         rendered,
         result.total_results,
         start_index,
-        result.next_cursor,
-    ))
+        result.next_cursor.clone(),
+    );
+    Ok(ScimJson(StatusCode::OK, body).into_response())
 }
 
 /// The root search (RFC 7644 §3.4.3): users, then groups, as one list.
@@ -127,7 +135,7 @@ pub async fn list_kind(scope: &Scope, kind: ResourceKind, params: &ListParams) -
 ///   continues into the groups. `totalResults` is the sum.
 /// - Cursor paging is not offered here (RFC 9865 lets a service provider support it
 ///   per endpoint): a `cursor` is 400 `invalidValue` pointing at `/Users/.search`.
-pub async fn search_all(scope: &Scope, params: &ListParams) -> ApiResult<Value> {
+pub async fn search_all(scope: &Scope, params: &ListParams) -> ApiResult<Response> {
     if params.cursor.is_some() {
         return Err(ScimError::invalid_value(
             "cursor paging is not supported by the root /.search; use /Users/.search or /Groups/.search",
@@ -146,30 +154,39 @@ pub async fn search_all(scope: &Scope, params: &ListParams) -> ApiResult<Value> 
         PageRequest::Cursor { count, .. } => (1, count),
     };
 
-    let mut resources = Vec::new();
-    let mut users_total = 0;
+    let mut user_page = None;
     if let Some(prepared) = &users {
         let page = PageRequest::Index { start_index, count };
-        let (result, rendered) = run(scope, ResourceKind::User, prepared, page).await?;
-        users_total = result.total_results;
-        resources.extend(rendered);
+        user_page = Some(run(scope, ResourceKind::User, prepared, page).await?);
     }
-    let mut groups_total = 0;
+    let users_total = user_page.as_ref().map_or(0, |p| p.total_results);
+    let users_listed = user_page.as_ref().map_or(0, |p| p.resources.len());
+    let mut group_page = None;
     if let Some(prepared) = &groups {
-        let remaining = count.saturating_sub(resources.len() as u64);
+        let remaining = count.saturating_sub(users_listed as u64);
         let group_start = start_index.saturating_sub(users_total).max(1);
         let page = PageRequest::Index {
             start_index: group_start,
             count: remaining,
         };
-        let (result, rendered) = run(scope, ResourceKind::Group, prepared, page).await?;
-        groups_total = result.total_results;
-        resources.extend(rendered);
+        group_page = Some(run(scope, ResourceKind::Group, prepared, page).await?);
     }
-    Ok(list_response(
-        resources,
+    let groups_total = group_page.as_ref().map_or(0, |p| p.total_results);
+    let mut rendered = Vec::with_capacity(users_listed);
+    for (page, prepared) in [(&user_page, &users), (&group_page, &groups)] {
+        if let (Some(page), Some(prepared)) = (page, prepared) {
+            rendered.extend(
+                page.resources
+                    .iter()
+                    .map(|r| scope.render(r, &prepared.projection)),
+            );
+        }
+    }
+    let body = ListResponse::new(
+        rendered,
         users_total.saturating_add(groups_total),
         Some(start_index),
         None,
-    ))
+    );
+    Ok(ScimJson(StatusCode::OK, body).into_response())
 }

@@ -9,7 +9,7 @@ use scimd_protocol::filter::FilterLimits;
 use scimd_protocol::patch::{apply_patch, parse_patch, PatchLimits};
 use scimd_protocol::projection::Projection;
 use scimd_protocol::resource::{
-    normalize_for_write, render, render_lazy, MemberChange, RenderContext, Rendered, WriteMode,
+    normalize_for_write, render_lazy, MemberChange, RenderContext, Rendered, WriteMode,
 };
 use scimd_protocol::{ResourceKind, ScimError, ScimResult};
 use scimd_store::{Fetch, NewResource, StoredResource, Update, UpdateFn};
@@ -45,24 +45,10 @@ impl Scope {
         }
     }
 
-    /// Renders a stored resource as the client sees it, projected.
-    pub fn render(&self, stored: &StoredResource, projection: &Projection) -> Value {
-        let ctx = RenderContext {
-            registry: self.state.registry(),
-            kind: stored.kind,
-            id: &stored.id,
-            meta: &stored.meta,
-            base_url: &self.base_url,
-            members: stored.members.as_deref(),
-            groups: stored.groups.as_deref(),
-        };
-        render(&stored.document, &ctx, projection)
-    }
-
-    /// Renders one resource for its response: like [`Self::render`], but a group's
-    /// members are written from the stored list as the body is serialised, not built
-    /// as JSON values (see [`Rendered`]).
-    pub fn render_one<'a>(
+    /// Renders a stored resource as the client sees it, projected. A group's members
+    /// are written from the stored list as the body is serialised, never built as JSON
+    /// values (see [`Rendered`]).
+    pub fn render<'a>(
         &'a self,
         stored: &'a StoredResource,
         projection: &Projection,
