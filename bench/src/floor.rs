@@ -24,10 +24,8 @@ use axum::Router;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::future::Future;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
 
 /// The database: one writer connection, a pool of read-only ones.
 struct FloorDb {
@@ -188,20 +186,10 @@ pub fn app(db_path: &FsPath, token: &str) -> rusqlite::Result<Router> {
         .with_state(db))
 }
 
-/// Serves [`app`] on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::net::TcpListener;
 
     #[tokio::test]
     async fn stores_and_reads_a_user_and_refuses_a_wrong_token() {
@@ -209,7 +197,7 @@ mod tests {
         let app = app(&dir.path().join("floor.db"), "secret").unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(serve(listener, app, std::future::pending()));
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
         let client = reqwest::Client::new();
         let base = format!("http://{addr}/scim/v2/t");
 

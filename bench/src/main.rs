@@ -203,40 +203,16 @@ async fn execute(command: Command) -> Result<(), BenchError> {
             }
             emit(&result, args.out.as_ref())
         }
-        Command::Bare { listen } => {
-            loopback_listen(listen)?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| BenchError::io(format!("binding {listen}"), e))?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| BenchError::io("reading the bound address", e))?;
-            println!("bare endpoint listening on http://{addr}");
-            let _ = std::io::stdout().flush();
-            bare::serve(listener, stop_signal())
-                .await
-                .map_err(|e| BenchError::io("serving", e))
-        }
+        Command::Bare { listen } => serve_on_loopback(listen, "bare endpoint", bare::app()).await,
         Command::Floor {
             listen,
             database,
             token,
         } => {
-            loopback_listen(listen)?;
             let app = floor::app(&database, &token).map_err(|e| {
                 BenchError::Measurement(format!("opening {}: {e}", database.display()))
             })?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| BenchError::io(format!("binding {listen}"), e))?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| BenchError::io("reading the bound address", e))?;
-            println!("SQLite floor listening on http://{addr}");
-            let _ = std::io::stdout().flush();
-            floor::serve(listener, app, stop_signal())
-                .await
-                .map_err(|e| BenchError::io("serving", e))
+            serve_on_loopback(listen, "SQLite floor", app).await
         }
         Command::Startup {
             scimd,
@@ -376,15 +352,30 @@ fn emit(result: &ScenarioResult, out: Option<&PathBuf>) -> Result<(), BenchError
     }
 }
 
-/// The bare endpoint and the floor listen on loopback only, like every target.
-fn loopback_listen(listen: std::net::SocketAddr) -> Result<(), BenchError> {
-    if listen.ip().is_loopback() {
-        Ok(())
-    } else {
-        Err(BenchError::Measurement(format!(
+/// Serves `app` (the bare endpoint, the floor) on `listen`, which must be a loopback
+/// address like every target's, until SIGTERM or Ctrl-C; says where it listens.
+async fn serve_on_loopback(
+    listen: std::net::SocketAddr,
+    name: &str,
+    app: axum::Router,
+) -> Result<(), BenchError> {
+    if !listen.ip().is_loopback() {
+        return Err(BenchError::Measurement(format!(
             "refusing to listen on {listen}: loopback addresses only (127.0.0.1, ::1)"
-        )))
+        )));
     }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| BenchError::io(format!("binding {listen}"), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| BenchError::io("reading the bound address", e))?;
+    println!("{name} listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal())
+        .await
+        .map_err(|e| BenchError::io("serving", e))
 }
 
 async fn stop_signal() {
