@@ -5,12 +5,18 @@
 //! at any depth; so does the `value` of a PATCH operation whose `path` names such an
 //! attribute (`{"op":"replace","path":"password","value":"..."}`, RFC 7644 §3.5.2).
 //! A body that is not JSON is not kept at all (it could be anything). What is kept is
-//! cut at [`MAX_LOGGED_BODY_BYTES`].
+//! cut at [`MAX_LOGGED_BODY_BYTES`]. A body over [`MAX_REDACTED_BODY_BYTES`] is not
+//! kept either: redacting needs the whole JSON parsed, and parsing a 100,000-member
+//! group's 15 MB to keep 8 KiB of it would cost ~120 MB of memory per request.
 
 use serde_json::Value;
 
 /// The most bytes of a body kept in a log entry.
 pub const MAX_LOGGED_BODY_BYTES: usize = 8 * 1024;
+
+/// The largest body the log parses to redact; a larger one is noted by its size only.
+/// Request bodies are bounded by `max_body_bytes` anyway; this bounds responses.
+pub const MAX_REDACTED_BODY_BYTES: usize = 1024 * 1024;
 
 /// What replaces a sensitive value.
 pub const REDACTED: &str = "[redacted]";
@@ -27,6 +33,12 @@ pub fn is_sensitive_name(name: &str) -> bool {
 pub fn redact_body(bytes: &[u8]) -> Option<String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return None;
+    }
+    if bytes.len() > MAX_REDACTED_BODY_BYTES {
+        return Some(format!(
+            "[body of {} bytes, over the {MAX_REDACTED_BODY_BYTES} bytes the log redacts: not recorded]",
+            bytes.len()
+        ));
     }
     let text = match serde_json::from_slice::<Value>(bytes) {
         Ok(mut value) => {
@@ -132,6 +144,32 @@ mod tests {
         let out = redact_body(body.to_string().as_bytes()).unwrap();
         assert!(out.len() < MAX_LOGGED_BODY_BYTES + 64);
         assert!(out.contains("[truncated"), "{}", &out[out.len() - 40..]);
+    }
+
+    #[test]
+    fn bodies_too_large_to_redact_are_noted_by_size_only() {
+        // Valid JSON with a secret at the very end: nothing of it may be kept.
+        let members: Vec<_> = (0..40_000)
+            .map(|i| json!({"value": format!("member-{i:06}"), "display": "someone"}))
+            .collect();
+        let body = json!({"members": members, "password": "hunter2"}).to_string();
+        assert!(body.len() > MAX_REDACTED_BODY_BYTES);
+        let out = redact_body(body.as_bytes()).unwrap();
+        assert!(
+            !out.contains("hunter2") && !out.contains("member-"),
+            "{out}"
+        );
+        assert!(out.contains(&format!("{} bytes", body.len())), "{out}");
+        // Just under the limit, the body is parsed, redacted and cut as usual.
+        let small = json!({"password": "hunter2", "pad": "x".repeat(MAX_REDACTED_BODY_BYTES - 64)})
+            .to_string();
+        assert!(small.len() <= MAX_REDACTED_BODY_BYTES);
+        let out = redact_body(small.as_bytes()).unwrap();
+        assert!(
+            out.contains(REDACTED) && out.contains("[truncated"),
+            "{}",
+            &out[..80]
+        );
     }
 
     #[test]
