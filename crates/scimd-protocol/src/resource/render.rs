@@ -171,7 +171,7 @@ impl Serialize for Rendered<'_> {
     }
 }
 
-/// A group's members as the JSON array [`member_json`] would build, written on the fly.
+/// A group's members as a JSON array, written on the fly.
 #[derive(Debug, Clone, Copy)]
 struct MembersJson<'a> {
     base_url: &'a str,
@@ -191,7 +191,7 @@ impl Serialize for MembersJson<'_> {
     }
 }
 
-/// One member, keys in [`member_json`]'s order.
+/// One member's JSON (RFC 7643 §4.2): `value`, `display` when known, `type`, `$ref`.
 struct MemberJson<'a> {
     base_url: &'a str,
     member: &'a Member,
@@ -279,18 +279,11 @@ fn into_object(value: Value) -> Map<String, Value> {
     }
 }
 
+/// One member as a value: [`MemberJson`] is the one definition of a member's JSON, so
+/// the eager and the lazy rendering cannot drift apart.
 fn member_json(base_url: &str, member: &Member) -> Value {
-    let mut m = Map::new();
-    m.insert("value".into(), Value::String(member.value.clone()));
-    if let Some(display) = &member.display {
-        m.insert("display".into(), Value::String(display.clone()));
-    }
-    m.insert("type".into(), Value::String(member.kind.name().to_owned()));
-    m.insert(
-        "$ref".into(),
-        Value::String(resource_location(base_url, member.kind, &member.value)),
-    );
-    Value::Object(m)
+    // Serialising strings into a `Value` cannot fail.
+    serde_json::to_value(MemberJson { base_url, member }).unwrap_or_default()
 }
 
 fn group_json(base_url: &str, group: &GroupRef) -> Value {

@@ -110,18 +110,16 @@ pub async fn list_kind(
         PageRequest::Index { start_index, .. } => Some(*start_index),
         PageRequest::Cursor { .. } => None,
     };
-    let result = run(scope, kind, &prepared, page).await?;
-    let rendered = result
-        .resources
+    let ListPage {
+        total_results,
+        resources,
+        next_cursor,
+    } = run(scope, kind, &prepared, page).await?;
+    let rendered = resources
         .iter()
         .map(|r| scope.render(r, &prepared.projection))
         .collect();
-    let body = ListResponse::new(
-        rendered,
-        result.total_results,
-        start_index,
-        result.next_cursor.clone(),
-    );
+    let body = ListResponse::new(rendered, total_results, start_index, next_cursor);
     Ok(ScimJson(StatusCode::OK, body).into_response())
 }
 
@@ -172,7 +170,8 @@ pub async fn search_all(scope: &Scope, params: &ListParams) -> ApiResult<Respons
         group_page = Some(run(scope, ResourceKind::Group, prepared, page).await?);
     }
     let groups_total = group_page.as_ref().map_or(0, |p| p.total_results);
-    let mut rendered = Vec::with_capacity(users_listed);
+    let groups_listed = group_page.as_ref().map_or(0, |p| p.resources.len());
+    let mut rendered = Vec::with_capacity(users_listed + groups_listed);
     for (page, prepared) in [(&user_page, &users), (&group_page, &groups)] {
         if let (Some(page), Some(prepared)) = (page, prepared) {
             rendered.extend(
