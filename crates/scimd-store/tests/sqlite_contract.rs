@@ -93,6 +93,21 @@ async fn data_survives_reopening_and_migrations_run_once() {
     reopened.ping().await.unwrap();
 }
 
+/// The writer keeps a write's savepoint journal in memory (`db::open_writer`: spilled
+/// to a temporary file it was a fifth of the writer thread's samples); readers keep
+/// SQLite's default, so a large sort can still spill to disk instead of growing memory.
+#[tokio::test]
+async fn only_the_writer_keeps_temporary_storage_in_memory() {
+    let (_dir, store) = fresh().await;
+    let pragma = |conn: &scimd_store::sqlite::rusqlite::Connection| {
+        conn.query_row("PRAGMA temp_store", [], |row| row.get::<_, i64>(0))
+    };
+    let writer = store.with_writer(pragma).await.unwrap();
+    let reader = store.with_reader(pragma).await.unwrap();
+    // 0 = DEFAULT (a file unless SQLite was built otherwise), 2 = MEMORY.
+    assert_eq!((writer, reader), (2, 0));
+}
+
 #[tokio::test]
 async fn readers_cannot_write() {
     let (_dir, store) = fresh().await;

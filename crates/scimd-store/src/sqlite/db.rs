@@ -46,6 +46,12 @@ pub(super) fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Resu
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&conn, busy_timeout)?;
+    // A write's savepoint keeps the pages it changes in a sub-journal, which SQLite
+    // spills to a temporary file past 64 KiB unless temporary storage is in memory;
+    // a group of writes got past that, and the sub-journal was a fifth of the writer
+    // thread's samples under entra-cycle (docs/benchmarks.md, item 28). Only the
+    // writer: readers' sorts may be large, and spilling those to disk is right.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     // The journal mode is a property of the file: set once here, readers inherit it.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     // Checkpoints run in the background (see `checkpoint`); this is the backstop.
