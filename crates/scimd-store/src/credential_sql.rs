@@ -14,6 +14,22 @@
 //!   `insert_token(conn, token, oauth_client_id)` and `token_from_row(row)` from its
 //!   tenants module.
 
+/// An access token is issued only to a client of its tenant that is not revoked; the
+/// rule both backends apply before inserting one (RFC 6749 §2.3: a revoked client can
+/// no longer authenticate).
+pub(crate) fn require_usable_client(
+    client: Option<&crate::OAuthClientRecord>,
+    tenant: &str,
+    client_id: &str,
+) -> Result<(), scimd_protocol::ScimError> {
+    match client {
+        Some(client) if client.revoked.is_none() => Ok(()),
+        _ => Err(scimd_protocol::ScimError::not_found(format!(
+            "tenant '{tenant}' has no usable OAuth client '{client_id}'"
+        ))),
+    }
+}
+
 /// The statements, shared by both backends.
 pub(crate) mod sql {
     /// `$1..$6`: id, name, secret_hash, created, last_used, revoked.
@@ -59,7 +75,6 @@ pub(crate) mod sql {
 /// Expands to the credential statements for the backend whose names are in scope.
 macro_rules! credential_statements {
     () => {
-        use scimd_protocol::ScimError;
         use sqlx::Row as _;
         use time::OffsetDateTime;
         use $crate::timestamp;
@@ -243,14 +258,11 @@ macro_rules! credential_statements {
             client_id: &str,
         ) -> DbResult<()> {
             let client = get_oauth_client(conn, &token.tenant_id, client_id).await?;
-            let usable = client.is_some_and(|c| c.revoked.is_none());
-            if !usable {
-                return Err(ScimError::not_found(format!(
-                    "tenant '{}' has no usable OAuth client '{client_id}'",
-                    token.tenant_id
-                ))
-                .into());
-            }
+            $crate::credential_sql::require_usable_client(
+                client.as_ref(),
+                &token.tenant_id,
+                client_id,
+            )?;
             insert_token(conn, token, Some(client_id)).await
         }
 

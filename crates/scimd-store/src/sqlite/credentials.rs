@@ -7,7 +7,6 @@ use crate::credential_sql::sql;
 use crate::timestamp;
 use crate::{AccessTokenRecord, AdminKeyRecord, OAuthClientRecord, StoreResult, TokenRecord};
 use rusqlite::{Connection, Row};
-use scimd_protocol::ScimError;
 use time::OffsetDateTime;
 
 fn stamp(at: Option<OffsetDateTime>) -> Option<String> {
@@ -165,14 +164,7 @@ pub(super) fn insert_access_token(
     client_id: &str,
 ) -> StoreResult<()> {
     let client = get_oauth_client(conn, &token.tenant_id, client_id)?;
-    let usable = client.is_some_and(|c| c.revoked.is_none());
-    if !usable {
-        return Err(ScimError::not_found(format!(
-            "tenant '{}' has no usable OAuth client '{client_id}'",
-            token.tenant_id
-        ))
-        .into());
-    }
+    crate::credential_sql::require_usable_client(client.as_ref(), &token.tenant_id, client_id)?;
     insert_token(conn, token, Some(client_id))
 }
 
