@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 pub struct Limits {
     /// Largest request body accepted, in bytes (413 beyond). Also the Bulk `maxPayloadSize`.
     pub max_body_bytes: usize,
+    /// Largest body of a Group's POST, PUT or PATCH, in bytes (413 beyond); never less
+    /// than `max_body_bytes`. A group's members travel whole in these: Okta's custom
+    /// apps PUT a group with every member (~80 bytes each), so 1 MiB would refuse any
+    /// group past about 13,000 members.
+    pub max_group_body_bytes: usize,
     /// Longest `filter` accepted, in bytes (400 `invalidFilter` beyond).
     pub max_filter_length: usize,
     /// Deepest filter nesting accepted (400 `invalidFilter` beyond).
@@ -27,6 +32,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 1024 * 1024,
+            max_group_body_bytes: 16 * 1024 * 1024,
             max_filter_length: 4096,
             max_filter_depth: 32,
             max_patch_operations: 1000,
@@ -34,6 +40,20 @@ impl Default for Limits {
             default_page_size: 100,
             max_page_size: 1000,
         }
+    }
+}
+
+impl Limits {
+    /// The body limit of a Group's POST, PUT and PATCH: `max_group_body_bytes`, or
+    /// `max_body_bytes` when that is larger.
+    pub fn group_body_bytes(&self) -> usize {
+        self.max_group_body_bytes.max(self.max_body_bytes)
+    }
+
+    /// The largest body any route accepts: what the provisioning log may read to
+    /// record it, before the route's own limit applies.
+    pub fn largest_body_bytes(&self) -> usize {
+        self.group_body_bytes()
     }
 }
 

@@ -51,11 +51,12 @@ const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let max_body = state.config().limits.max_body_bytes;
+    let limits = &state.config().limits;
+    let max_body = limits.max_body_bytes;
     let router = Router::new()
         .nest(
             "/scim/v2/{tenant}",
-            scim::routes().layer(axum::middleware::from_fn_with_state(
+            scim::routes(limits).layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 provisioning_log::record_scim_request,
             )),

@@ -59,7 +59,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ScimError::new(
                     413,
                     None,
-                    "the request body is larger than the server's limit (max_body_bytes)",
+                    "the request body is larger than this endpoint accepts (max_body_bytes; \
+                     a Group's POST, PUT and PATCH: max_group_body_bytes)",
                 )
             } else {
                 ScimError::invalid_syntax(format!("could not read the request body: {rejection}"))

@@ -225,6 +225,114 @@ async fn body_over_the_limit_is_413() {
     r.assert_scim_error(413, None);
 }
 
+/// A group's members travel whole in its POST, PUT and PATCH (Okta's custom apps PUT
+/// the group with every member: docs/idp-clients.md R19), so Groups' writes have their
+/// own, larger limit; Users' keep `max_body_bytes`.
+#[tokio::test]
+async fn groups_writes_have_their_own_body_limit() {
+    let mut config = scimd_server::config::ServerConfig::default();
+    config.limits.max_body_bytes = 2048;
+    config.limits.max_group_body_bytes = 64 * 1024;
+    let ts = TestServer::start_with(config).await;
+    // With body logging on, the provisioning log reads a body before the route's own
+    // limit applies: it must not refuse what the route accepts.
+    ts.store
+        .update_tenant(
+            &ts.tenant,
+            &scimd_store::TenantUpdate {
+                log_bodies: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for i in 0..60 {
+        let r = ts
+            .call(
+                Method::POST,
+                "/Users",
+                Some(json!({"userName": format!("member{i:03}@contoso.com")})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let id = r.json()["id"].as_str().unwrap().to_owned();
+        members.push(json!({"value": id, "display": format!("Member number {i:03}")}));
+    }
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Everyone",
+        "members": members,
+    });
+    assert!(
+        group.to_string().len() > 2048,
+        "the body must exceed max_body_bytes"
+    );
+
+    let r = ts.call(Method::POST, "/Groups", Some(group.clone())).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    // ...and the provisioning log recorded that body (bounded wait for its writer).
+    let mut logged = None;
+    for _ in 0..200 {
+        let page = ts
+            .store
+            .list_request_logs(
+                &ts.tenant,
+                &scimd_store::LogQuery {
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        logged = page
+            .entries
+            .into_iter()
+            .find(|e| e.entry.method == "POST" && e.entry.path.ends_with("/Groups"))
+            .and_then(|e| e.entry.request_body);
+        if logged.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let logged = logged.expect("the group's POST is logged with its body");
+    assert!(logged.contains("Member number 059"), "{logged}");
+    let mut renamed = group.clone();
+    renamed["displayName"] = json!("Everyone, renamed");
+    let r = ts
+        .call(Method::PUT, &format!("/Groups/{id}"), Some(renamed))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["members"].as_array().map(Vec::len), Some(60));
+    let r = ts
+        .call(
+            Method::PATCH,
+            &format!("/Groups/{id}"),
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "members", "value": members[..59]}],
+            })),
+        )
+        .await;
+    assert!(matches!(r.status.as_u16(), 200 | 204), "{}", r.text);
+    let r = ts.call(Method::GET, &format!("/Groups/{id}"), None).await;
+    assert_eq!(r.json()["members"].as_array().map(Vec::len), Some(59));
+
+    // A User's body of that size is still refused, and so is a Group's past its limit.
+    let big_user = json!({"userName": "big", "displayName": "x".repeat(4096)});
+    ts.call(Method::POST, "/Users", Some(big_user))
+        .await
+        .assert_scim_error(413, None);
+    let huge_group = json!({"displayName": "Huge", "members": [{"value": "x".repeat(70 * 1024)}]});
+    ts.call(Method::POST, "/Groups", Some(huge_group.clone()))
+        .await
+        .assert_scim_error(413, None);
+    ts.call(Method::PUT, &format!("/Groups/{id}"), Some(huge_group))
+        .await
+        .assert_scim_error(413, None);
+}
+
 // ---- RFC 7644 §3.4.1: read ------------------------------------------------------
 
 #[tokio::test]

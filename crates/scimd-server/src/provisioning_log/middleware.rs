@@ -87,7 +87,7 @@ pub async fn record_scim_request(
     let path_resource = resource_in_path(uri.path());
 
     let (request, request_body) = if tenant.log.bodies {
-        match capture_request_body(request, state.config().limits.max_body_bytes).await {
+        match capture_request_body(request, state.config().limits.largest_body_bytes()).await {
             Ok(captured) => captured,
             Err(response) => {
                 // Recorded like any other refused request.
@@ -236,24 +236,26 @@ fn bounded(text: &str, max: usize) -> String {
     format!("{}...", &text[..end])
 }
 
-/// Reads the request body (up to the body limit) so it can be logged, and puts it back.
+/// Reads the request body (up to the largest body limit of any route) so it can be
+/// logged, and puts it back; the route's own limit still applies when the handler
+/// reads it (a User's body between the two limits is read here, then refused).
 /// A body announced as larger than the limit is left alone: the handler refuses it
 /// with its usual 413 and nothing is read here.
 async fn capture_request_body(
     request: Request,
-    max_body_bytes: usize,
+    limit: usize,
 ) -> Result<(Request, Option<String>), Response> {
     let announced = header_text(request.headers(), CONTENT_LENGTH)
         .and_then(|length| length.trim().parse::<usize>().ok());
-    if announced.is_some_and(|length| length > max_body_bytes) {
+    if announced.is_some_and(|length| length > limit) {
         return Ok((request, None));
     }
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, max_body_bytes).await.map_err(|_| {
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
         scim_error_response(&ScimError::new(
             413,
             None,
-            "the request body could not be read within the server's limit (max_body_bytes)",
+            "the request body is larger than any endpoint accepts (max_body_bytes, max_group_body_bytes)",
         ))
     })?;
     let logged = redact_body(&bytes);

@@ -26,8 +26,10 @@ pub mod reply;
 pub mod request;
 pub mod resources;
 
+use crate::config::Limits;
 use crate::state::AppState;
-use axum::routing::{any, get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post, MethodRouter};
 use axum::Router;
 use handlers::*;
 use scimd_protocol::ResourceKind;
@@ -51,8 +53,15 @@ impl KindMarker for Groups {
     const KIND: ResourceKind = ResourceKind::Group;
 }
 
-fn resource_routes<K: KindMarker>(endpoint: &str) -> Router<AppState> {
-    let collection = || get(list_resources::<K>).post(create_resource::<K>);
+/// The routes of one resource type. `body_limit` is the largest body its creates,
+/// replaces and patches accept; `None` keeps the application's (`max_body_bytes`).
+fn resource_routes<K: KindMarker>(endpoint: &str, body_limit: Option<usize>) -> Router<AppState> {
+    let limited = |router: MethodRouter<AppState>| match body_limit {
+        // The innermost `DefaultBodyLimit` wins: it overrides the application's.
+        Some(limit) => router.layer(DefaultBodyLimit::max(limit)),
+        None => router,
+    };
+    let collection = || limited(get(list_resources::<K>).post(create_resource::<K>));
     Router::new()
         .route(&format!("/{endpoint}"), collection())
         // Microsoft's validator queries `/Users/?filter=...`; a trailing slash on a
@@ -61,18 +70,24 @@ fn resource_routes<K: KindMarker>(endpoint: &str) -> Router<AppState> {
         .route(&format!("/{endpoint}/.search"), post(search_resources::<K>))
         .route(
             &format!("/{endpoint}/{{id}}"),
-            get(get_resource::<K>)
-                .put(replace_resource::<K>)
-                .patch(patch_resource::<K>)
-                .delete(delete_resource::<K>),
+            limited(
+                get(get_resource::<K>)
+                    .put(replace_resource::<K>)
+                    .patch(patch_resource::<K>)
+                    .delete(delete_resource::<K>),
+            ),
         )
 }
 
-/// The SCIM routes, to be nested under `/scim/v2/{tenant}`.
-pub fn routes() -> Router<AppState> {
+/// The SCIM routes, to be nested under `/scim/v2/{tenant}`. Groups' writes get their
+/// own body limit ([`Limits::group_body_bytes`]): their members travel whole.
+pub fn routes(limits: &Limits) -> Router<AppState> {
     Router::new()
-        .merge(resource_routes::<Users>("Users"))
-        .merge(resource_routes::<Groups>("Groups"))
+        .merge(resource_routes::<Users>("Users", None))
+        .merge(resource_routes::<Groups>(
+            "Groups",
+            Some(limits.group_body_bytes()),
+        ))
         .route("/.search", post(search_root))
         .route("/Bulk", post(bulk::bulk))
         .route("/ServiceProviderConfig", get(get_service_provider_config))
