@@ -67,6 +67,16 @@ impl ScimClient {
         &self.base
     }
 
+    /// A client for another base URL (loopback only) and token on the same
+    /// connections: another tenant, or the admin API.
+    pub fn for_base(&self, base: &str, token: Option<&str>) -> Result<ScimClient, BenchError> {
+        Ok(ScimClient {
+            http: self.http.clone(),
+            base: loopback_base(base)?,
+            authorization: token.map(|t| format!("Bearer {t}")),
+        })
+    }
+
     /// Sends `method` to `base + path_and_query` with an optional SCIM JSON body.
     pub async fn send(
         &self,

@@ -10,6 +10,7 @@
 //! - [`bare`]: a fixed-JSON axum endpoint on scimd's own stack, the machine's ceiling;
 //! - [`floor`]: the same stack reading a user from SQLite with nothing else around it;
 //! - [`startup`]: `scimd serve` start to first served request;
+//! - [`tenants`]: many tenants on one server, created through scimd's admin API;
 //! - [`rss`]: a process's peak resident memory;
 //! - [`report`]: results as JSON and a markdown table with ratios and the targets.
 //!
@@ -33,5 +34,6 @@ pub mod scenarios;
 pub mod startup;
 pub mod stats;
 pub mod target;
+pub mod tenants;
 
 pub use error::BenchError;

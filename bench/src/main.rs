@@ -9,11 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use scimd_bench::client::ScimClient;
 use scimd_bench::result::ScenarioResult;
 use scimd_bench::scenarios::{big_group, entra_cycle, get_by_id, import, mixed, RunSettings};
+use scimd_bench::tenants::Tenants;
 use scimd_bench::{bare, floor, report, startup, BenchError};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// scimd's load generator (loopback targets only).
 #[derive(Debug, Parser)]
@@ -146,6 +147,13 @@ struct RunArgs {
     /// mixed: most operations.
     #[arg(long, default_value_t = 10_000_000)]
     max_ops: u64,
+    /// mixed: tenants to spread the users over, created through the admin API first
+    /// (user i in tenant i mod N); above 1 it needs --admin-key.
+    #[arg(long, default_value_t = 1)]
+    tenants: usize,
+    /// scimd's admin API key (`scimd admin-key create`), for --tenants.
+    #[arg(long, env = "SCIMD_BENCH_ADMIN_KEY")]
+    admin_key: Option<String>,
     /// big-group: group sizes.
     #[arg(long, value_delimiter = ',', default_values_t = [1000, 100_000])]
     sizes: Vec<usize>,
@@ -295,12 +303,25 @@ async fn run(args: &RunArgs) -> Result<ScenarioResult, BenchError> {
             entra_cycle::run(&client, &settings, &p).await?
         }
         ScenarioName::Mixed => {
+            let deadline = Instant::now() + settings.cap;
+            let tenants = match args.tenants {
+                0 | 1 => Tenants::single(&client),
+                count => {
+                    let admin_key = args.admin_key.as_deref().ok_or_else(|| {
+                        BenchError::Measurement(
+                            "--tenants above 1 needs --admin-key (SCIMD_BENCH_ADMIN_KEY)".into(),
+                        )
+                    })?;
+                    Tenants::create(&client, admin_key, count, &settings.run_tag, deadline).await?
+                }
+            };
             let p = mixed::MixedParams {
                 users: args.users,
                 duration_s: args.duration_secs,
                 max_ops: args.max_ops,
+                tenants: tenants.len(),
             };
-            mixed::run(&client, &settings, &p).await?
+            mixed::run(&tenants, &settings, &p, deadline).await?
         }
         ScenarioName::BigGroup => {
             let p = big_group::BigGroupParams {

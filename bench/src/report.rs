@@ -247,7 +247,91 @@ pub fn markdown(results: &[ScenarioResult]) -> String {
             cell(row[3])
         );
     }
+    let many = many_tenants(results);
+    if !many.is_empty() {
+        let _ = writeln!(md, "\n## Many tenants (scimd)\n");
+        let _ = writeln!(md, "mixed with its users spread over many tenants (user i in tenant i mod N), against the same target's mixed in one tenant, same users and connections.\n");
+        let _ = writeln!(md, "| target | tenants | users | ops/s | ops/s in one tenant | ratio | p99 (ms) | p99 in one tenant (ms) | peak RSS (MB) | peak RSS in one tenant (MB) |");
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for row in many {
+            let cell = |v: Option<f64>| v.map(fmt_num).unwrap_or_else(|| "–".into());
+            let ratio = row
+                .ops
+                .zip(row.one_ops)
+                .map(|(a, b)| if b > 0.0 { a / b } else { 0.0 });
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                row.target,
+                row.tenants,
+                row.users,
+                cell(row.ops),
+                cell(row.one_ops),
+                ratio
+                    .map(|r| format!("{}×", fmt_num(r)))
+                    .unwrap_or_else(|| "–".into()),
+                cell(row.p99),
+                cell(row.one_p99),
+                cell(row.rss),
+                cell(row.one_rss),
+            );
+        }
+    }
     md
+}
+
+/// How many tenants a scenario's users were spread over (1 when not said).
+fn tenants_of(params: &Value) -> u64 {
+    params.get("tenants").and_then(Value::as_u64).unwrap_or(1)
+}
+
+/// A many-tenant mixed result next to the same target's one-tenant figures.
+struct ManyTenantsRow {
+    target: String,
+    tenants: u64,
+    users: u64,
+    ops: Option<f64>,
+    one_ops: Option<f64>,
+    p99: Option<f64>,
+    one_p99: Option<f64>,
+    rss: Option<f64>,
+    one_rss: Option<f64>,
+}
+
+fn many_tenants(results: &[ScenarioResult]) -> Vec<ManyTenantsRow> {
+    let mut keys: Vec<(String, u64, u64, Option<u64>)> = results
+        .iter()
+        .filter(|r| r.scenario == "mixed" && tenants_of(&r.params) > 1)
+        .filter_map(|r| {
+            let users = r.params.get("users").and_then(Value::as_u64)?;
+            let conns = r.params.get("connections").and_then(Value::as_u64);
+            Some((r.target.clone(), tenants_of(&r.params), users, conns))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|(target, tenants, users, conns)| {
+            let same = |p: &Value, n: u64| {
+                tenants_of(p) == n
+                    && p.get("users").and_then(Value::as_u64) == Some(users)
+                    && p.get("connections").and_then(Value::as_u64) == conns
+            };
+            let many = pick(results, "mixed", &target, |p| same(p, tenants));
+            let one = pick(results, "mixed", &target, |p| same(p, 1));
+            ManyTenantsRow {
+                tenants,
+                users,
+                ops: metric_median(&many, "throughput_ops_per_s"),
+                one_ops: metric_median(&one, "throughput_ops_per_s"),
+                p99: metric_median(&many, "all_p99_ms"),
+                one_p99: metric_median(&one, "all_p99_ms"),
+                rss: rss_median_mb(&many),
+                one_rss: rss_median_mb(&one),
+                target,
+            }
+        })
+        .collect()
 }
 
 type GrowthRow = (String, u64, [Option<f64>; 4]);
@@ -261,6 +345,9 @@ fn growth(results: &[ScenarioResult]) -> Vec<GrowthRow> {
         let Some(users) = r.params.get("users").and_then(Value::as_u64) else {
             continue;
         };
+        if tenants_of(&r.params) != 1 {
+            continue;
+        }
         let entry = rows.entry((r.target.clone(), users)).or_default();
         match r.scenario.as_str() {
             "mixed" => {
@@ -308,7 +395,8 @@ fn verdict(ok: Option<bool>) -> &'static str {
 /// The targets, one line each.
 pub fn targets(results: &[ScenarioResult]) -> Vec<String> {
     let mut lines = Vec::new();
-    let conns8 = |p: &Value| p.get("connections").and_then(Value::as_u64) == Some(8);
+    let conns8 =
+        |p: &Value| p.get("connections").and_then(Value::as_u64) == Some(8) && tenants_of(p) == 1;
     // Mixed at the size both servers ran.
     let scim2_mixed = pick(results, "mixed", SCIM2_SERVER, conns8);
     let users = scim2_mixed
@@ -438,6 +526,47 @@ mod tests {
             },
             peak_rss_kb: Some(50 * 1024),
         }
+    }
+
+    #[test]
+    fn many_tenant_runs_are_compared_with_one_tenant_and_kept_out_of_the_rest() {
+        let one = json!({"users": 10000, "connections": 8, "duration_s": 1.0});
+        let many = json!({"users": 10000, "connections": 8, "duration_s": 1.0, "tenants": 1000});
+        let results = vec![
+            result(
+                "mixed",
+                SCIMD_SQLITE,
+                one.clone(),
+                &[("throughput_ops_per_s", 5000.0), ("all_p99_ms", 4.0)],
+            ),
+            result(
+                "mixed",
+                SCIMD_SQLITE,
+                many.clone(),
+                &[("throughput_ops_per_s", 4000.0), ("all_p99_ms", 5.0)],
+            ),
+            result(
+                "mixed",
+                SCIM2_SERVER,
+                one,
+                &[("throughput_ops_per_s", 250.0), ("all_p99_ms", 40.0)],
+            ),
+        ];
+        let rows = many_tenants(&results);
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].tenants, rows[0].users), (1000, 10000));
+        assert_eq!((rows[0].ops, rows[0].one_ops), (Some(4000.0), Some(5000.0)));
+        // The mixed target and the growth series see the one-tenant run only.
+        let lines = targets(&results);
+        assert!(lines[0].contains("5000 vs 250"), "{}", lines[0]);
+        let growth_rows = growth(&results);
+        assert_eq!(growth_rows.len(), 1);
+        assert_eq!(growth_rows[0].2[0], Some(5000.0));
+        let md = markdown(&results);
+        assert!(
+            md.contains("| scimd-sqlite | 1000 | 10000 | 4000 | 5000 | 0.80× |"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! over loopback HTTP, every scenario at tiny sizes, end-state verification passing
 //! and results well-formed. Also the bare endpoint and the loopback-only rule.
 
-use scimd_bench::client::ScimClient;
+use scimd_bench::client::{total_results, ScimClient};
 use scimd_bench::result::ScenarioResult;
 use scimd_bench::scenarios::{big_group, entra_cycle, get_by_id, import, mixed, RunSettings};
+use scimd_bench::tenants::Tenants;
 use scimd_bench::BenchError;
 use scimd_server::config::ServerConfig;
 use scimd_server::state::AppState;
@@ -12,13 +13,14 @@ use scimd_server::tenants;
 use scimd_store::sqlite::SqliteStore;
 use scimd_store::Store;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// A scimd on a temp SQLite file; stops when dropped.
 struct Scimd {
     base: String,
     token: String,
+    admin_key: String,
     _stop: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -33,12 +35,20 @@ async fn start_scimd() -> Scimd {
     let (_tenant, issued) = tenants::create_tenant_with_token(store.as_ref(), "bench", "Bench")
         .await
         .expect("tenant");
+    let admin_key = scimd_server::admin::keys::create_admin_key(
+        store.as_ref(),
+        "bench",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("admin key")
+    .key;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
-    let state = AppState::new(store, ServerConfig::default());
+    let state = AppState::new(store.clone(), ServerConfig::default());
     tokio::spawn(async move {
         let _ = scimd_server::serve(listener, state, async move {
             let _ = rx.await;
@@ -48,6 +58,7 @@ async fn start_scimd() -> Scimd {
     Scimd {
         base: format!("http://{addr}/scim/v2/bench"),
         token: issued.token,
+        admin_key,
         _stop: tx,
         _dir: dir,
     }
@@ -134,13 +145,15 @@ async fn every_scenario_runs_and_verifies_against_scimd() {
 
     let s = settings("scimd-sqlite");
     let mixed = mixed::run(
-        &client,
+        &Tenants::single(&client),
         &s,
         &mixed::MixedParams {
             users: 20,
             duration_s: 1.0,
             max_ops: 100_000,
+            tenants: 1,
         },
+        Instant::now() + s.cap,
     )
     .await
     .expect("mixed")
@@ -214,6 +227,65 @@ async fn every_scenario_runs_and_verifies_against_scimd() {
     let md = scimd_bench::report::markdown(&[entra, mixed, big, imported, gets]);
     assert!(md.contains("## entra-cycle"), "{md}");
     assert!(md.contains("| throughput_ops_per_s |"), "{md}");
+}
+
+/// `--tenants N`: N tenants created through the admin API, the users spread over them
+/// (user i in tenant i mod N), each tenant's users found in that tenant only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_spreads_its_users_over_many_tenants() {
+    let scimd = start_scimd().await;
+    let client = ScimClient::new(&scimd.base, None, 4, Duration::from_secs(30)).expect("client");
+    let s = settings("scimd-sqlite");
+    let deadline = Instant::now() + s.cap;
+    // The admin API refuses a wrong key: no tenant is created.
+    assert!(
+        Tenants::create(&client, "scimdadm_wrong_key", 2, &s.run_tag, deadline)
+            .await
+            .is_err()
+    );
+    let spread = Tenants::create(&client, &scimd.admin_key, 5, &s.run_tag, deadline)
+        .await
+        .expect("tenants");
+    assert_eq!(spread.len(), 5);
+    let mixed = mixed::run(
+        &spread,
+        &s,
+        &mixed::MixedParams {
+            users: 20,
+            duration_s: 1.0,
+            max_ops: 2_000,
+            tenants: spread.len(),
+        },
+        deadline,
+    )
+    .await
+    .expect("mixed")
+    .into_result(&s);
+    assert_well_formed(&mixed, "mixed");
+    assert_eq!(mixed.params["tenants"], 5);
+    let phase = mixed
+        .phases
+        .iter()
+        .find(|p| p.name == "tenants")
+        .expect("tenants phase");
+    assert_eq!(phase.ops, 5);
+    for (index, tenant) in spread.all().iter().enumerate() {
+        assert!(tenant
+            .base()
+            .ends_with(&format!("/scim/v2/{}-t{index}", s.run_tag)));
+        let reply = tenant.get("/Users?count=0").await.expect("count");
+        let users = total_results("count", &reply).expect("totalResults");
+        // 4 seeded users each (20 over 5), plus what the load posted there.
+        assert!(users >= 4, "{}: {users} users", tenant.base());
+    }
+    // The tenant the client was made for holds none of them.
+    let bench = client
+        .for_base(&scimd.base, Some(&scimd.token))
+        .expect("client")
+        .get("/Users?count=0")
+        .await
+        .expect("count");
+    assert_eq!(total_results("count", &bench).expect("totalResults"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

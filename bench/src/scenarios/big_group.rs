@@ -37,7 +37,7 @@ pub async fn run(
     // Members are users 0..K; the probe users that come and go are the `rounds` after
     // the largest group.
     let seeded = seed_users(
-        client,
+        &crate::tenants::Tenants::single(client),
         tag,
         largest + rounds,
         settings.connections,

@@ -35,7 +35,7 @@ pub async fn run(
 ) -> Result<Outcome, BenchError> {
     let deadline = Instant::now() + settings.cap;
     let seeded = seed_users(
-        client,
+        &crate::tenants::Tenants::single(client),
         &settings.run_tag,
         params.users,
         settings.connections,

@@ -4,10 +4,11 @@
 
 use super::{count_run_users, seed_users, Outcome, RunSettings};
 use crate::bodies;
-use crate::client::{created_id, expect_status, total_results, ScimClient};
+use crate::client::{created_id, expect_status, total_results};
 use crate::load::run_workers;
 use crate::result::Verification;
 use crate::stats::Recorder;
+use crate::tenants::Tenants;
 use crate::BenchError;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -26,6 +27,14 @@ pub struct MixedParams {
     pub duration_s: f64,
     /// Most operations of the load (a second bound besides the duration).
     pub max_ops: u64,
+    /// Tenants the users are spread over (user `i` in tenant `i mod tenants`); left
+    /// out of the results when 1, so single-tenant runs keep their section.
+    #[serde(skip_serializing_if = "is_one")]
+    pub tenants: usize,
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// One operation of the mix.
@@ -49,13 +58,13 @@ fn pick(roll: u32) -> Op {
 
 /// Runs the scenario.
 pub async fn run(
-    client: &ScimClient,
+    tenants: &Tenants,
     settings: &RunSettings,
     params: &MixedParams,
+    deadline: Instant,
 ) -> Result<Outcome, BenchError> {
-    let deadline = Instant::now() + settings.cap;
     let tag = settings.run_tag.as_str();
-    let seeded = seed_users(client, tag, params.users, settings.connections, deadline).await;
+    let seeded = seed_users(tenants, tag, params.users, settings.connections, deadline).await;
     // Only users that exist are queried, read and patched.
     let population: Arc<Vec<(usize, String)>> = Arc::new(
         seeded
@@ -78,7 +87,7 @@ pub async fn run(
     let posted = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let outputs = run_workers(settings.connections, |worker| {
-        let client = client.clone();
+        let tenants = tenants.clone();
         let population = population.clone();
         let (ops_left, next_new_user, posted) =
             (ops_left.clone(), next_new_user.clone(), posted.clone());
@@ -97,6 +106,7 @@ pub async fn run(
                     None => break,
                 };
                 serial += 1;
+                let client = tenants.for_user(*index);
                 let op = pick(rng.gen_range(0..100));
                 let began = Instant::now();
                 let (name, outcome) = match op {
@@ -131,7 +141,8 @@ pub async fn run(
                     }
                     Op::Post => {
                         let new_index = next_new_user.fetch_add(1, Ordering::Relaxed);
-                        let r = client
+                        let r = tenants
+                            .for_user(new_index)
                             .post("/Users", &bodies::entra_user(&tag, new_index))
                             .await
                             .and_then(|r| created_id("POST /Users", &r))
@@ -196,7 +207,13 @@ pub async fn run(
         ),
     );
     let expected = seeded.phase.ops + posted.load(Ordering::Relaxed);
-    let counted = count_run_users(client, tag).await;
+    let mut counted = Some(0);
+    for client in tenants.all() {
+        counted = match (counted, count_run_users(client, tag).await) {
+            (Some(sum), Some(n)) => Some(sum + n),
+            _ => None,
+        };
+    }
     verification.check(
         counted == Some(expected),
         format!("seeded plus posted users all exist ({counted:?} counted, {expected} expected)"),
@@ -214,7 +231,7 @@ pub async fn run(
         params: serde_json::to_value(params).unwrap_or_default(),
         elapsed_s: secs,
         completed_fraction,
-        phases: vec![seeded.phase],
+        phases: tenants.phase().into_iter().chain([seeded.phase]).collect(),
         operations,
         metrics,
         verification: verification.finish(),

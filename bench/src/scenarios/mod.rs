@@ -14,6 +14,7 @@ use crate::load::{run_workers, Jobs};
 use crate::result::{Phase, ScenarioResult, Verification};
 use crate::rss::peak_rss_kb;
 use crate::stats::{OpSummary, Recorder};
+use crate::tenants::Tenants;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -57,7 +58,7 @@ impl Seeded {
 /// Creates users `0..count` (Entra-shaped) with `connections` workers until
 /// `deadline`.
 pub async fn seed_users(
-    client: &ScimClient,
+    tenants: &Tenants,
     run_tag: &str,
     count: usize,
     connections: usize,
@@ -66,7 +67,7 @@ pub async fn seed_users(
     let started = Instant::now();
     let jobs = Arc::new(Jobs::new(count, deadline));
     let outputs = run_workers(connections, |_| {
-        let client = client.clone();
+        let tenants = tenants.clone();
         let jobs = jobs.clone();
         let run_tag = run_tag.to_string();
         async move {
@@ -74,7 +75,8 @@ pub async fn seed_users(
             let mut created = Vec::new();
             while let Some(index) = jobs.take() {
                 let began = Instant::now();
-                let reply = client
+                let reply = tenants
+                    .for_user(index)
                     .post("/Users", &bodies::entra_user(&run_tag, index))
                     .await;
                 match reply.and_then(|r| created_id("seed POST /Users", &r)) {
