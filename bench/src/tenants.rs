@@ -100,14 +100,7 @@ fn origin_of(base: &str) -> Result<String, BenchError> {
         url: base.to_string(),
         reason: e.to_string(),
     })?;
-    let host = url.host_str().ok_or_else(|| BenchError::BadUrl {
-        url: base.to_string(),
-        reason: "no host".into(),
-    })?;
-    Ok(match url.port() {
-        Some(port) => format!("{}://{host}:{port}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
-    })
+    Ok(url.origin().ascii_serialization())
 }
 
 #[cfg(test)]
