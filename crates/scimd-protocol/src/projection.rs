@@ -156,7 +156,8 @@ impl Projection {
 
     /// Applies the projection to a rendered resource in place. `schemas` is always
     /// kept (and trimmed of extensions no longer present); attributes this registry
-    /// does not know are kept under the default rules.
+    /// does not know are kept under the default rules. What stays keeps its order
+    /// (`shift_remove`: a plain `remove` would move the last key into the gap).
     pub fn apply(
         &self,
         resource: &mut Map<String, Value>,
@@ -178,7 +179,7 @@ impl Projection {
                     _ => false,
                 };
                 if !keep {
-                    resource.remove(&key);
+                    resource.shift_remove(&key);
                 }
                 continue;
             }
@@ -189,7 +190,7 @@ impl Projection {
                 .or_else(|| registry.core_schema(kind).attribute(&key));
             if let Some(value) = resource.get_mut(&key) {
                 if !self.keep_attribute(None, &key, attr, value) {
-                    resource.remove(&key);
+                    resource.shift_remove(&key);
                 }
             }
         }
@@ -219,7 +220,7 @@ impl Projection {
             let attr = find(&key);
             if let Some(value) = level.get_mut(&key) {
                 if !self.keep_attribute(urn, &key, attr, value) {
-                    level.remove(&key);
+                    level.shift_remove(&key);
                 }
             }
         }

@@ -10,6 +10,7 @@
 
 pub(crate) mod normalize;
 mod render;
+mod stream;
 
 pub use normalize::{normalize_for_write, NormalizedResource, WriteMode};
 pub use render::{

@@ -6,6 +6,7 @@
 //! (R10), `returned: never` attributes (`password`) never appear.
 
 use super::normalize::parse_boolean;
+use super::stream::DefaultView;
 use super::{Document, GroupRef, Member, Meta};
 use crate::etag::etag;
 use crate::projection::Projection;
@@ -133,36 +134,69 @@ pub fn render(doc: &Document, ctx: &RenderContext<'_>, projection: &Projection) 
 /// four owned keys, four owned strings): reading a 100,000-member group took the
 /// server from 29 to 150 MB of RSS for a 15 MB body. Serialises exactly as
 /// [`render`]'s value would (a test checks it for every kind of projection).
+///
+/// Under the default projection a document in the store's shape is not built at all:
+/// it is written from the document as it is serialised ([`DefaultView`]).
 #[derive(Debug)]
-pub struct Rendered<'a> {
-    /// Everything but the members; a `null` at `members` keeps their place in the
-    /// key order when they are written lazily.
-    object: Map<String, Value>,
-    /// The members to write at the `members` key, whole.
-    members: Option<MembersJson<'a>>,
+pub struct Rendered<'a>(Repr<'a>);
+
+#[derive(Debug)]
+enum Repr<'a> {
+    /// Built as a JSON object.
+    Built {
+        /// Everything but the members; a `null` at `members` keeps their place in the
+        /// key order when they are written lazily.
+        object: Map<String, Value>,
+        /// The members to write at the `members` key, whole.
+        members: Option<MembersJson<'a>>,
+    },
+    /// The default projection, written from the document.
+    Streamed(DefaultView<'a>),
 }
 
-impl Rendered<'_> {
+impl<'a> Rendered<'a> {
+    fn built(object: Map<String, Value>, members: Option<MembersJson<'a>>) -> Self {
+        Rendered(Repr::Built { object, members })
+    }
+
+    /// Whether it is written straight from the document (the default projection of a
+    /// document in the store's shape) rather than built first.
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.0, Repr::Streamed(_))
+    }
+
     /// The rendered resource as one JSON value (members built as values).
     pub fn into_value(self) -> Value {
-        let mut object = self.object;
-        if let Some(members) = self.members {
-            let list = members
-                .members
-                .iter()
-                .map(|m| member_json(members.base_url, m))
-                .collect();
-            object.insert("members".into(), Value::Array(list));
+        match self.0 {
+            Repr::Built {
+                mut object,
+                members,
+            } => {
+                if let Some(members) = members {
+                    let list = members
+                        .members
+                        .iter()
+                        .map(|m| member_json(members.base_url, m))
+                        .collect();
+                    object.insert("members".into(), Value::Array(list));
+                }
+                Value::Object(object)
+            }
+            // Serialising into a `Value` cannot fail: every key is a string.
+            Repr::Streamed(view) => serde_json::to_value(view).unwrap_or_default(),
         }
-        Value::Object(object)
     }
 }
 
 impl Serialize for Rendered<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.object.len()))?;
-        for (key, value) in &self.object {
-            match &self.members {
+        let (object, members) = match &self.0 {
+            Repr::Built { object, members } => (object, members),
+            Repr::Streamed(view) => return view.serialize(serializer),
+        };
+        let mut map = serializer.serialize_map(Some(object.len()))?;
+        for (key, value) in object {
+            match members {
                 Some(members) if key == "members" => map.serialize_entry(key, members)?,
                 _ => map.serialize_entry(key, value)?,
             }
@@ -192,9 +226,9 @@ impl Serialize for MembersJson<'_> {
 }
 
 /// One member's JSON (RFC 7643 §4.2): `value`, `display` when known, `type`, `$ref`.
-struct MemberJson<'a> {
-    base_url: &'a str,
-    member: &'a Member,
+pub(super) struct MemberJson<'a> {
+    pub(super) base_url: &'a str,
+    pub(super) member: &'a Member,
 }
 
 impl Serialize for MemberJson<'_> {
@@ -222,19 +256,22 @@ impl Serialize for MemberJson<'_> {
 /// What the projection does to the members is learnt from one stand-in member with
 /// every sub-attribute: a projection names attribute paths, never values, so it does
 /// the same to every member.
+///
+/// Under the default projection, a document in the store's shape is written as it is
+/// serialised, without building the object at all ([`DefaultView`]).
 pub fn render_lazy<'a>(
-    doc: &Document,
+    doc: &'a Document,
     ctx: &RenderContext<'a>,
     projection: &Projection,
 ) -> Rendered<'a> {
+    if *projection == Projection::Default {
+        if let Some(view) = DefaultView::new(doc, *ctx) {
+            return Rendered(Repr::Streamed(view));
+        }
+    }
     let members = match (ctx.kind, ctx.members) {
         (ResourceKind::Group, Some(members)) if !members.is_empty() => members,
-        _ => {
-            return Rendered {
-                object: into_object(render(doc, ctx, projection)),
-                members: None,
-            }
-        }
+        _ => return Rendered::built(into_object(render(doc, ctx, projection)), None),
     };
     let stand_in = [Member {
         value: String::from("stand-in"),
@@ -249,25 +286,19 @@ pub fn render_lazy<'a>(
     let whole = Value::Array(vec![member_json(ctx.base_url, &stand_in[0])]);
     match object.get_mut("members") {
         // The projection dropped the members.
-        None => Rendered {
-            object,
-            members: None,
-        },
+        None => Rendered::built(object, None),
         Some(kept) if *kept == whole => {
             *kept = Value::Null;
-            Rendered {
+            Rendered::built(
                 object,
-                members: Some(MembersJson {
+                Some(MembersJson {
                     base_url: ctx.base_url,
                     members,
                 }),
-            }
+            )
         }
         // Only some sub-attributes are kept: the members are rendered as values.
-        Some(_) => Rendered {
-            object: into_object(render(doc, ctx, projection)),
-            members: None,
-        },
+        Some(_) => Rendered::built(into_object(render(doc, ctx, projection)), None),
     }
 }
 
