@@ -82,6 +82,10 @@ pub struct SqliteOptions {
     pub acquire_timeout: Duration,
     /// Which optional uniqueness rules apply.
     pub uniqueness: crate::UniquenessOptions,
+    /// WAL length, in pages, past which the background checkpoint makes the WAL start
+    /// over once it has copied it all (see the `checkpoint` module). Bounds the WAL
+    /// file under steady load; a test setting, the default suits production.
+    pub wal_restart_pages: u32,
 }
 
 impl Default for SqliteOptions {
@@ -91,6 +95,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
             uniqueness: crate::UniquenessOptions::default(),
+            wal_restart_pages: checkpoint::RESTART_PAGES,
         }
     }
 }
@@ -219,11 +224,12 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(format!("could not start the SQLite writer: {e}")))?;
         let max_readers = options.readers.max(1);
         // Without the thread the writer's backstop checkpoints alone: slower, not wrong.
-        let checkpointer = checkpoint::Checkpointer::start(path, busy_timeout)
-            .map_err(|e| {
-                tracing::warn!(error = %e, "could not start the SQLite checkpoint thread");
-            })
-            .ok();
+        let checkpointer =
+            checkpoint::Checkpointer::start(path, busy_timeout, options.wal_restart_pages)
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "could not start the SQLite checkpoint thread");
+                })
+                .ok();
         Ok(SqliteStore {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
