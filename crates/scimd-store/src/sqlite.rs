@@ -626,7 +626,8 @@ impl Store for SqliteStore {
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
         let (tenant, uniqueness) = (tenant.to_owned(), self.uniqueness);
-        self.write(move |conn| resources::create(conn, &uniqueness, &tenant, kind, new, fetch))
+        let prepared = resources::prepare_create(kind, new)?;
+        self.write(move |conn| resources::create(conn, &uniqueness, &tenant, prepared, fetch))
             .await
     }
 

@@ -235,28 +235,56 @@ fn write_row(
     }
 }
 
-pub(super) fn create(
-    conn: &Connection,
-    uniqueness: &crate::UniquenessOptions,
-    tenant: &str,
+/// A create with everything that depends only on the request done: the derived
+/// columns, the document as JSON text, the id. [`prepare_create`] runs on the caller's
+/// task, so the one writer thread every write waits for does only the writing.
+pub(super) struct PreparedCreate {
     kind: ResourceKind,
+    id: String,
+    cols: ResourceColumns,
+    doc: String,
     new: NewResource,
-    fetch: Fetch,
-) -> StoreResult<StoredResource> {
-    if !tenant_exists(conn, tenant)? {
-        return Err(unknown_tenant(tenant).into());
-    }
+}
+
+/// Prepares a create (see [`PreparedCreate`]).
+pub(super) fn prepare_create(kind: ResourceKind, new: NewResource) -> StoreResult<PreparedCreate> {
     let cols = columns::derive(kind, &new.document)?;
     if kind == ResourceKind::User && !new.members.is_empty() {
         return Err(ScimError::invalid_value("users have no members").into());
     }
+    let doc = document_text(&new.document)?;
     // UUIDv7 (RFC 9562 §5.7): time-ordered, so the id indexes (the primary key, the
     // value index's user column, memberships) grow at their right edge instead of
     // dirtying a random leaf page per insert. The id stays opaque to clients; the
     // creation time it encodes is `meta.created` anyway.
     let id = uuid::Uuid::now_v7().to_string();
+    Ok(PreparedCreate {
+        kind,
+        id,
+        cols,
+        doc,
+        new,
+    })
+}
+
+pub(super) fn create(
+    conn: &Connection,
+    uniqueness: &crate::UniquenessOptions,
+    tenant: &str,
+    prepared: PreparedCreate,
+    fetch: Fetch,
+) -> StoreResult<StoredResource> {
+    let PreparedCreate {
+        kind,
+        id,
+        cols,
+        doc,
+        new,
+    } = prepared;
+    if !tenant_exists(conn, tenant)? {
+        return Err(unknown_tenant(tenant).into());
+    }
     let now = timestamp::now();
-    let doc = document_text(&new.document)?;
     write_row(
         conn,
         kind,
@@ -291,7 +319,11 @@ pub(super) fn create(
         members: None,
         groups: None,
     };
-    load_related(conn, tenant, &mut created, fetch)?;
+    match kind {
+        // A user that did not exist a moment ago is in no group: nothing to read.
+        ResourceKind::User => created.groups = fetch.groups.then(Vec::new),
+        ResourceKind::Group => load_related(conn, tenant, &mut created, fetch)?,
+    }
     Ok(created)
 }
 
