@@ -207,9 +207,9 @@ impl Serialize for Rendered<'_> {
 
 /// A group's members as a JSON array, written on the fly.
 #[derive(Debug, Clone, Copy)]
-struct MembersJson<'a> {
-    base_url: &'a str,
-    members: &'a [Member],
+pub(super) struct MembersJson<'a> {
+    pub(super) base_url: &'a str,
+    pub(super) members: &'a [Member],
 }
 
 impl Serialize for MembersJson<'_> {

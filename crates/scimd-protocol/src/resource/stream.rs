@@ -18,7 +18,7 @@
 //! for arbitrary documents and schemas.
 
 use super::normalize::parse_boolean;
-use super::render::{format_date_time, resource_location, MemberJson, RenderContext};
+use super::render::{format_date_time, resource_location, MembersJson, RenderContext};
 use super::{Document, GroupRef};
 use crate::etag::etag;
 use crate::schema::{Attribute, AttributeType, ResourceKind, Returned, Schema};
@@ -202,7 +202,11 @@ impl Serialize for DefaultView<'_> {
             ResourceKind::Group => {
                 if let Some(members) = ctx.members.filter(|m| !m.is_empty()) {
                     if shown(top_level(ctx, "members")) {
-                        map.serialize_entry("members", &MembersList { ctx, members })?;
+                        let members = MembersJson {
+                            base_url: ctx.base_url,
+                            members,
+                        };
+                        map.serialize_entry("members", &members)?;
                     }
                 }
             }
@@ -332,25 +336,6 @@ impl Serialize for SingleJson<'_> {
             }
             (_, value) => value.serialize(serializer),
         }
-    }
-}
-
-/// A group's members, as [`MemberJson`] writes each.
-struct MembersList<'c, 'a> {
-    ctx: &'c RenderContext<'a>,
-    members: &'a [super::Member],
-}
-
-impl Serialize for MembersList<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.members.len()))?;
-        for member in self.members {
-            seq.serialize_element(&MemberJson {
-                base_url: self.ctx.base_url,
-                member,
-            })?;
-        }
-        seq.end()
     }
 }
 

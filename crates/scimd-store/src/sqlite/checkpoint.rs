@@ -161,6 +161,20 @@ mod tests {
     use rusqlite::Connection;
     use std::sync::mpsc;
 
+    /// A database in WAL mode with a table `t`, its writer (which never checkpoints by
+    /// itself) and a checkpoint connection with the thread's busy handler.
+    fn wal_database() -> (tempfile::TempDir, Connection, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let writer = db::open_writer(&path, Duration::from_secs(5)).unwrap();
+        writer
+            .execute_batch("CREATE TABLE t (x TEXT); PRAGMA wal_autocheckpoint = 0;")
+            .unwrap();
+        let checkpointer = db::open_checkpointer(&path, Duration::from_secs(5)).unwrap();
+        checkpointer.busy_handler(Some(retry_briefly)).unwrap();
+        (dir, writer, checkpointer)
+    }
+
     /// Frames in the WAL now (a passive checkpoint reports it).
     fn wal_frames(conn: &Connection) -> i64 {
         checkpoint(conn, "PASSIVE").unwrap().log
@@ -173,14 +187,8 @@ mod tests {
     /// starts the WAL over.
     #[test]
     fn a_round_makes_the_next_write_start_the_wal_over() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, writer, checkpointer) = wal_database();
         let path = dir.path().join("wal.db");
-        let writer = db::open_writer(&path, Duration::from_secs(5)).unwrap();
-        writer
-            .execute_batch("CREATE TABLE t (x TEXT); PRAGMA wal_autocheckpoint = 0;")
-            .unwrap();
-        let checkpointer = db::open_checkpointer(&path, Duration::from_secs(5)).unwrap();
-        checkpointer.busy_handler(Some(retry_briefly)).unwrap();
         // No fsync, so that the passive checkpoint takes microseconds whatever the disk:
         // the reader below must still be reading when it ends.
         checkpointer
@@ -223,13 +231,8 @@ mod tests {
     /// Below the threshold a round only copies: the WAL is left to grow.
     #[test]
     fn a_short_wal_is_only_copied() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, writer, checkpointer) = wal_database();
         let path = dir.path().join("wal.db");
-        let writer = db::open_writer(&path, Duration::from_secs(5)).unwrap();
-        writer
-            .execute_batch("CREATE TABLE t (x TEXT); PRAGMA wal_autocheckpoint = 0;")
-            .unwrap();
-        let checkpointer = db::open_checkpointer(&path, Duration::from_secs(5)).unwrap();
         for _ in 0..5 {
             writer.execute("INSERT INTO t VALUES ('x')", []).unwrap();
         }
