@@ -226,9 +226,9 @@ impl Serialize for MembersJson<'_> {
 }
 
 /// One member's JSON (RFC 7643 §4.2): `value`, `display` when known, `type`, `$ref`.
-pub(super) struct MemberJson<'a> {
-    pub(super) base_url: &'a str,
-    pub(super) member: &'a Member,
+struct MemberJson<'a> {
+    base_url: &'a str,
+    member: &'a Member,
 }
 
 impl Serialize for MemberJson<'_> {
