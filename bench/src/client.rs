@@ -1,83 +1,22 @@
 //! One HTTP/1.1 keep-alive client per scenario, shared by its workers: each worker
 //! has at most one request in flight, so N workers use N pooled connections.
-//!
-//! It is hyper's connection API and a small pool, not a general HTTP client: the load
-//! generator shares the machine's two cores with the server it loads, so it does no
-//! more per request than it must (docs/benchmarks.md, items 34 and 37). No URL is
-//! parsed per request, nothing is redirected or retried (a failed request is counted,
-//! never resent), and every request has a deadline.
 
 use crate::target::loopback_base;
 use crate::BenchError;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
+use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// The SCIM media type (RFC 7644 §3.1).
-const SCIM_JSON: HeaderValue = HeaderValue::from_static("application/scim+json");
+const SCIM_JSON: &str = "application/scim+json";
 
 /// A client bound to one SCIM base URL and bearer token.
 #[derive(Clone)]
 pub struct ScimClient {
-    connections: Arc<Connections>,
+    http: reqwest::Client,
     base: String,
-    /// The base URL's path (`/scim/v2/acme`), which every request's path starts with.
-    path: String,
-    authorization: Option<HeaderValue>,
-}
-
-/// The idle connections to one origin.
-struct Connections {
-    /// `host:port`, for connecting and for the `Host` header.
-    authority: String,
-    host: HeaderValue,
-    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
-    max_idle: usize,
-    request_timeout: Duration,
-}
-
-impl Connections {
-    fn take(&self) -> Option<SendRequest<Full<Bytes>>> {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
-            }
-        }
-        None
-    }
-
-    fn give_back(&self, sender: SendRequest<Full<Bytes>>) {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if !sender.is_closed() && idle.len() < self.max_idle {
-            idle.push(sender);
-        }
-    }
-
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, BenchError> {
-        let failed = |e: &dyn std::fmt::Display| {
-            BenchError::Client(format!("connecting to {}: {e}", self.authority))
-        };
-        let stream = TcpStream::connect(&self.authority)
-            .await
-            .map_err(|e| failed(&e))?;
-        stream.set_nodelay(true).map_err(|e| failed(&e))?;
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| failed(&e))?;
-        // The connection's I/O runs as its own task; it ends when the sender is dropped
-        // or the server closes it.
-        tokio::spawn(connection);
-        Ok(sender)
-    }
+    authorization: Option<String>,
 }
 
 /// A response, read whole.
@@ -85,7 +24,7 @@ pub struct Reply {
     /// The HTTP status.
     pub status: u16,
     /// The body.
-    pub body: Bytes,
+    pub body: Vec<u8>,
 }
 
 impl Reply {
@@ -101,38 +40,9 @@ impl Reply {
     }
 }
 
-/// Splits a loopback base URL into its authority (`127.0.0.1:8080`) and path.
-fn authority_and_path(base: &str) -> Result<(String, String), BenchError> {
-    let bad = |reason: String| BenchError::BadUrl {
-        url: base.to_string(),
-        reason,
-    };
-    let uri: hyper::Uri = base.parse().map_err(|e| bad(format!("{e}")))?;
-    let authority = uri
-        .authority()
-        .ok_or_else(|| bad("no host".into()))?
-        .as_str();
-    let authority = if uri.port().is_some() {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    Ok((authority, uri.path().trim_end_matches('/').to_string()))
-}
-
-fn bearer(token: Option<&str>) -> Result<Option<HeaderValue>, BenchError> {
-    token
-        .map(|t| {
-            HeaderValue::try_from(format!("Bearer {t}"))
-                .map_err(|e| BenchError::Client(format!("the token cannot be a header: {e}")))
-        })
-        .transpose()
-}
-
 impl ScimClient {
-    /// A client for `base` (loopback only), keeping up to `connections` idle
-    /// connections, with a per-request timeout (a stuck request must not stall a worker
-    /// forever).
+    /// A client for `base` (loopback only), with `connections` pooled connections and
+    /// a per-request timeout (a stuck request must not stall a worker forever).
     pub fn new(
         base: &str,
         token: Option<&str>,
@@ -140,20 +50,22 @@ impl ScimClient {
         request_timeout: Duration,
     ) -> Result<ScimClient, BenchError> {
         let base = loopback_base(base)?;
-        let (authority, path) = authority_and_path(&base)?;
-        let host = HeaderValue::try_from(authority.as_str())
-            .map_err(|e| BenchError::Client(format!("{authority} cannot be a header: {e}")))?;
+        // The load generator shares the machine's two cores with the server it loads,
+        // so it does no more per request than it must: HTTP/1.1 only, no redirects to
+        // follow, no retries (a failed request is counted, never resent).
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(connections.max(1))
+            .tcp_nodelay(true)
+            .timeout(request_timeout)
+            .no_proxy()
+            .http1_only()
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
+            .build()?;
         Ok(ScimClient {
-            connections: Arc::new(Connections {
-                authority,
-                host,
-                idle: Mutex::new(Vec::new()),
-                max_idle: connections.max(1),
-                request_timeout,
-            }),
+            http,
             base,
-            path,
-            authorization: bearer(token)?,
+            authorization: token.map(|t| format!("Bearer {t}")),
         })
     }
 
@@ -162,24 +74,13 @@ impl ScimClient {
         &self.base
     }
 
-    /// A client for another base URL (loopback only) and token: another tenant, or the
-    /// admin API. On the same origin it shares this client's connections.
+    /// A client for another base URL (loopback only) and token on the same
+    /// connections: another tenant, or the admin API.
     pub fn for_base(&self, base: &str, token: Option<&str>) -> Result<ScimClient, BenchError> {
-        let base = loopback_base(base)?;
-        let (authority, path) = authority_and_path(&base)?;
-        if authority != self.connections.authority {
-            return ScimClient::new(
-                &base,
-                token,
-                self.connections.max_idle,
-                self.connections.request_timeout,
-            );
-        }
         Ok(ScimClient {
-            connections: self.connections.clone(),
-            base,
-            path,
-            authorization: bearer(token)?,
+            http: self.http.clone(),
+            base: loopback_base(base)?,
+            authorization: token.map(|t| format!("Bearer {t}")),
         })
     }
 
@@ -190,50 +91,25 @@ impl ScimClient {
         path_and_query: &str,
         body: Option<&Value>,
     ) -> Result<Reply, BenchError> {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{path_and_query}", self.path))
-            .header(HOST, self.connections.host.clone())
-            .header(ACCEPT, SCIM_JSON);
+        let mut request = self
+            .http
+            .request(method, format!("{}{path_and_query}", self.base))
+            .header("accept", SCIM_JSON);
         if let Some(auth) = &self.authorization {
-            request = request.header(AUTHORIZATION, auth.clone());
+            request = request.header("authorization", auth);
         }
-        let bytes = match body {
-            Some(body) => {
-                request = request.header(CONTENT_TYPE, SCIM_JSON);
-                // `to_vec` writes the JSON directly; `to_string` goes through `Display`.
-                serde_json::to_vec(body).map_err(|source| BenchError::Json {
-                    context: format!("serialising the body of {path_and_query}"),
-                    source,
-                })?
-            }
-            None => Vec::new(),
-        };
-        let request = request.body(Full::new(Bytes::from(bytes))).map_err(|e| {
-            BenchError::Client(format!("building the request for {path_and_query}: {e}"))
-        })?;
-        let mut sender = match self.connections.take() {
-            Some(sender) => sender,
-            None => self.connections.connect().await?,
-        };
-        let exchange = async {
-            sender.ready().await?;
-            let response = sender.send_request(request).await?;
-            let status = response.status().as_u16();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>(Reply { status, body })
-        };
-        let reply = tokio::time::timeout(self.connections.request_timeout, exchange)
-            .await
-            .map_err(|_| {
-                BenchError::Client(format!(
-                    "{path_and_query}: no answer within {:?}",
-                    self.connections.request_timeout
-                ))
-            })?
-            .map_err(|e| BenchError::Client(format!("{path_and_query}: {e}")))?;
-        self.connections.give_back(sender);
-        Ok(reply)
+        if let Some(body) = body {
+            // `to_vec` writes the JSON directly; `to_string` goes through `Display`.
+            let bytes = serde_json::to_vec(body).map_err(|source| BenchError::Json {
+                context: format!("serialising the body of {path_and_query}"),
+                source,
+            })?;
+            request = request.header("content-type", SCIM_JSON).body(bytes);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await?.to_vec();
+        Ok(Reply { status, body })
     }
 
     /// GET.
@@ -312,55 +188,8 @@ mod tests {
     fn reply(status: u16, body: &str) -> Reply {
         Reply {
             status,
-            body: Bytes::copy_from_slice(body.as_bytes()),
+            body: body.as_bytes().to_vec(),
         }
-    }
-
-    #[test]
-    fn a_base_url_gives_the_authority_to_connect_to_and_the_path_of_every_request() {
-        let split = |base: &str| authority_and_path(base).unwrap();
-        assert_eq!(
-            split("http://127.0.0.1:8080/scim/v2/acme/"),
-            ("127.0.0.1:8080".to_string(), "/scim/v2/acme".to_string())
-        );
-        assert_eq!(
-            split("http://[::1]:9/v2"),
-            ("[::1]:9".to_string(), "/v2".to_string())
-        );
-        assert_eq!(
-            split("http://localhost/v2"),
-            ("localhost:80".to_string(), "/v2".to_string())
-        );
-        let client = ScimClient::new(
-            "http://127.0.0.1:1/scim/v2/a",
-            None,
-            2,
-            Duration::from_secs(1),
-        )
-        .unwrap();
-        let other = client
-            .for_base("http://127.0.0.1:1/admin/v1", Some("k"))
-            .unwrap();
-        assert!(
-            Arc::ptr_eq(&client.connections, &other.connections),
-            "one origin, one pool"
-        );
-        assert_eq!(other.path, "/admin/v1");
-        let elsewhere = client
-            .for_base("http://127.0.0.1:2/scim/v2/a", None)
-            .unwrap();
-        assert!(!Arc::ptr_eq(&client.connections, &elsewhere.connections));
-    }
-
-    #[tokio::test]
-    async fn a_refused_connection_is_an_error_not_a_hang() {
-        // Port 1 on loopback: nothing listens there.
-        let client =
-            ScimClient::new("http://127.0.0.1:1/v2", None, 1, Duration::from_secs(5)).unwrap();
-        assert!(matches!(
-            client.get("/Users").await,
-            Err(BenchError::Client(_))
-        ));
     }
 
     #[test]

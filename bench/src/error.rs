@@ -18,12 +18,9 @@ pub enum BenchError {
         /// What is wrong with it.
         reason: String,
     },
-    /// reqwest failed (the admin API, start-up polling, the floor's test).
+    /// The HTTP client failed (connection refused, timeout, ...).
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
-    /// The load generator's own HTTP client failed (connection refused, timeout, ...).
-    #[error("HTTP client: {0}")]
-    Client(String),
     /// A request that must succeed for the scenario to make sense did not.
     #[error("{what}: HTTP {status}: {body}")]
     Unexpected {
