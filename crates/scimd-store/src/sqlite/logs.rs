@@ -1,11 +1,17 @@
 //! Provisioning logs on SQLite. The listing query is shared with PostgreSQL
-//! ([`crate::sql::log_query`]); appending assigns `seq` here (see [`append`]).
+//! ([`crate::sql::log_query`]). `seq` is the table's rowid (migration 0005), so
+//! SQLite numbers the entries as they are appended.
 
-use super::db::{args_of, execute, query_all, query_opt, query_scalar};
-use crate::sql::log_query::{next_cursor, plan_list, LOG_COLUMNS};
+use super::db::{args_of, execute, query_all, query_opt};
+use crate::sql::log_query::{next_cursor, plan_list};
 use crate::timestamp;
 use crate::{LogClient, LogEntry, LogPage, LogQuery, NewLogEntry, StoreError, StoreResult};
 use rusqlite::{Connection, Row};
+
+/// What an append writes: every column of
+/// [`LOG_COLUMNS`](crate::sql::log_query::LOG_COLUMNS) but `seq`.
+const APPENDED_COLUMNS: &str = "tenant_id, at, method, path, status, latency_us, \
+     scim_type, detail, client, resource_id, request_id, request_body, response_body";
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
@@ -39,27 +45,21 @@ pub(super) fn append(conn: &Connection, entries: &[NewLogEntry]) -> StoreResult<
     for entry in entries {
         by_tenant.entry(&entry.tenant_id).or_default().push(entry);
     }
+    // `seq` is left out: it is the rowid, which SQLite assigns.
     let insert = format!(
-        "INSERT INTO provisioning_logs ({LOG_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO provisioning_logs ({APPENDED_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     );
     let mut written = 0;
     for (tenant, entries) in by_tenant {
         if !super::tenants::tenant_exists(conn, tenant)? {
             continue;
         }
-        // One writer at a time holds the write transaction, so MAX + 1 is unique.
-        let last: i64 = query_scalar(
-            conn,
-            "SELECT COALESCE(MAX(seq), 0) FROM provisioning_logs WHERE tenant_id = $1",
-            &[&tenant],
-        )?;
-        for (offset, entry) in (1_i64..).zip(entries) {
+        for entry in entries {
             execute(
                 conn,
                 &insert,
                 &[
-                    &(last + offset),
                     &tenant,
                     &timestamp::format(entry.at),
                     &entry.method,
