@@ -20,10 +20,11 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = request_id::for_request(request.headers());
     let method = metrics::method_label(request.method());
-    let route = request.extensions().get::<MatchedPath>().map_or_else(
-        || UNMATCHED_ROUTE.to_owned(),
-        |path| path.as_str().to_owned(),
-    );
+    // `MatchedPath` is a shared string: cloning it copies no text.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched
+        .as_ref()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
     let header_value = HeaderValue::from_str(&request_id.0).ok();
     // Handlers see the effective id (a replaced insane one is gone for good).
     match &header_value {
@@ -49,7 +50,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.record("status", status);
     span.record("latency_ms", latency_ms);
-    metrics::record_request(method, &route, status, elapsed);
+    metrics::record_request(method, route, status, elapsed);
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!("request failed");
