@@ -113,7 +113,7 @@ fn bind(stmt: &mut Statement<'_>, args: Args<'_>) -> rusqlite::Result<()> {
         let value = position
             .checked_sub(1)
             .and_then(|at| args.get(at))
-            .ok_or(rusqlite::Error::InvalidParameterCount(position, args.len()))?;
+            .ok_or_else(|| rusqlite::Error::InvalidParameterCount(position, args.len()))?;
         stmt.raw_bind_parameter(index, value)?;
     }
     Ok(())

@@ -11,6 +11,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 use scimd_protocol::resource::{Document, Meta};
 use scimd_protocol::{ResourceKind, ScimError};
+use std::sync::LazyLock;
 
 fn not_found(kind: ResourceKind, id: &str) -> ScimError {
     ScimError::not_found(format!("{} '{id}' not found", kind.name()))
@@ -58,21 +59,31 @@ fn load_related(
     Ok(())
 }
 
+/// The point read of one resource of `kind`, written once: every GET by id runs it.
+fn point_read_sql(kind: ResourceKind) -> &'static str {
+    fn build(kind: ResourceKind) -> String {
+        format!(
+            "SELECT {RESOURCE_COLUMNS} FROM {} r WHERE r.tenant_id = $1 AND r.id = $2",
+            sql::table_of(kind)
+        )
+    }
+    static USERS: LazyLock<String> = LazyLock::new(|| build(ResourceKind::User));
+    static GROUPS: LazyLock<String> = LazyLock::new(|| build(ResourceKind::Group));
+    match kind {
+        ResourceKind::User => &USERS,
+        ResourceKind::Group => &GROUPS,
+    }
+}
+
 fn read_row(
     conn: &Connection,
     tenant: &str,
     kind: ResourceKind,
     id: &str,
 ) -> StoreResult<Option<StoredResource>> {
-    query_opt(
-        conn,
-        &format!(
-            "SELECT {RESOURCE_COLUMNS} FROM {} r WHERE r.tenant_id = $1 AND r.id = $2",
-            sql::table_of(kind)
-        ),
-        &[&tenant, &id],
-        |row| resource_from_row(kind, row),
-    )
+    query_opt(conn, point_read_sql(kind), &[&tenant, &id], |row| {
+        resource_from_row(kind, row)
+    })
 }
 
 pub(super) fn get(
