@@ -670,6 +670,13 @@ impl Store for SqliteStore {
         fetch: Fetch,
     ) -> StoreResult<Option<StoredResource>> {
         let (tenant, id) = (tenant.to_owned(), id.to_owned());
+        if resources::get_is_one_statement(kind, fetch) {
+            return self
+                .read_one_statement(move |conn| {
+                    resources::get_in_one_statement(conn, &tenant, kind, &id, fetch)
+                })
+                .await;
+        }
         self.read(get_hop(kind, fetch), move |conn| {
             resources::get(conn, &tenant, kind, &id, fetch)
         })

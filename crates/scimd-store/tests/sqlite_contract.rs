@@ -510,6 +510,72 @@ async fn external_id_uniqueness_can_be_turned_off() {
     assert_eq!(page.total_results, 2);
 }
 
+/// A user's GET reads the user and its groups in one statement (the groups as a JSON
+/// array built by SQLite): the same groups, ordered by id, whatever their names hold;
+/// and a user in no group has an empty list.
+#[tokio::test]
+async fn a_users_groups_read_in_one_statement_are_exact() {
+    let (_dir, store) = fresh().await;
+    create_tenant_t(&store).await;
+    let new_user = |name: &str| NewResource {
+        document: json!({ "userName": name }).as_object().unwrap().clone(),
+        members: vec![],
+    };
+    let user = store
+        .create("t", ResourceKind::User, new_user("u"), Fetch::NONE)
+        .await
+        .unwrap();
+    let loner = store
+        .create("t", ResourceKind::User, new_user("loner"), Fetch::NONE)
+        .await
+        .unwrap();
+    let names = [r#"Quote " and \ backslash"#, "Ünïcødé ✓", "[1, 2]"];
+    let mut expected = Vec::new();
+    for name in names {
+        let group = store
+            .create(
+                "t",
+                ResourceKind::Group,
+                NewResource {
+                    document: json!({ "displayName": name }).as_object().unwrap().clone(),
+                    members: vec![MemberRef::id(user.id.clone())],
+                },
+                Fetch::NONE,
+            )
+            .await
+            .unwrap();
+        expected.push((group.id, name.to_owned()));
+    }
+    expected.sort();
+
+    let read = store
+        .get("t", ResourceKind::User, &user.id, Fetch::ALL)
+        .await
+        .unwrap()
+        .unwrap();
+    let groups: Vec<(String, String)> = read
+        .groups
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.value, g.display.unwrap()))
+        .collect();
+    assert_eq!(groups, expected);
+    assert_eq!(read.document["userName"], "u");
+
+    let alone = store
+        .get("t", ResourceKind::User, &loner.id, Fetch::ALL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alone.groups, Some(vec![]));
+    let without = store
+        .get("t", ResourceKind::User, &user.id, Fetch::NONE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(without.groups, None);
+}
+
 /// R11: a group read without members must not touch `group_members` at all. The test
 /// hides the table; reads that do not fetch members still work, one that does fails.
 #[tokio::test]
