@@ -93,6 +93,18 @@ pub(super) fn versions(conn: &Connection) -> StoreResult<Vec<i64>> {
     )
 }
 
+/// A new database file with the migrations up to `version` applied, on a writer
+/// connection, for unit tests of the schema. The directory goes with the first value.
+#[cfg(test)]
+pub(super) fn database_at_version(version: i64) -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut conn = super::db::open_writer(&dir.path().join("scimd.db"), Default::default())
+        .expect("open the database");
+    let upto = MIGRATIONS.partition_point(|(v, _, _)| *v <= version);
+    apply(&mut conn, &MIGRATIONS[..upto]).expect("migrations");
+    (dir, conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,11 +117,7 @@ mod tests {
     /// including entries that share an `at`; later appends come after them.
     #[test]
     fn version_5_renumbers_the_log_and_keeps_each_tenants_order() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut conn =
-            super::super::db::open_writer(&dir.path().join("scimd.db"), Default::default())
-                .expect("open");
-        apply(&mut conn, &MIGRATIONS[..4]).expect("versions 1-4");
+        let (_dir, mut conn) = database_at_version(4);
         for tenant in ["a", "b"] {
             execute(
                 &conn,
