@@ -729,12 +729,28 @@ impl Store for SqliteStore {
     ) -> StoreResult<ListPage> {
         // Compiled here, on the caller's task: the closure owns only SQL and values.
         let plan = crate::sql::plan_list(&DIALECT, tenant, kind, registry, query)?;
-        let hop = if is_point_list(kind, query) {
-            Hop::Inline
+        let fetch = query.fetch;
+        let (hop, plan) = if is_point_list(kind, query) {
+            // Most point lookups are answered by their page statement alone; the plan
+            // comes back when they are not, for the read below.
+            let answered = self
+                .read_one_statement(move |conn| {
+                    Ok(
+                        match resources::list_in_one_statement(conn, kind, &plan, fetch)? {
+                            Some(page) => Ok(page),
+                            None => Err(plan),
+                        },
+                    )
+                })
+                .await?;
+            match answered {
+                Ok(page) => return Ok(page),
+                Err(plan) => (Hop::Inline, plan),
+            }
         } else {
-            Hop::Blocking
+            (Hop::Blocking, plan)
         };
-        let (tenant, fetch) = (tenant.to_owned(), query.fetch);
+        let tenant = tenant.to_owned();
         self.read(hop, move |conn| {
             resources::list(conn, &tenant, kind, &plan, fetch)
         })

@@ -576,6 +576,138 @@ async fn a_users_groups_read_in_one_statement_are_exact() {
     assert_eq!(without.groups, None);
 }
 
+/// Listed users carry their groups from the page statement itself (one statement for
+/// an IdP's `userName eq` query): exact and ordered by id, on a point lookup, on one
+/// that needs the count too (`count=1` with a match), and on a page of several users.
+#[tokio::test]
+async fn listed_users_carry_their_groups_from_the_page_statement() {
+    let (_dir, store) = fresh().await;
+    create_tenant_t(&store).await;
+    let registry = SchemaRegistry::with_core();
+    let mut users = Vec::new();
+    for name in ["u1", "u2", "u3"] {
+        let user = store
+            .create(
+                "t",
+                ResourceKind::User,
+                NewResource {
+                    document: json!({ "userName": name }).as_object().unwrap().clone(),
+                    members: vec![],
+                },
+                Fetch::NONE,
+            )
+            .await
+            .unwrap();
+        users.push(user.id);
+    }
+    // A has u1; B has u1 and u3; u2 is in no group.
+    let mut group_ids = Vec::new();
+    for (name, members) in [("A", vec![0]), ("B", vec![0, 2])] {
+        let group = store
+            .create(
+                "t",
+                ResourceKind::Group,
+                NewResource {
+                    document: json!({ "displayName": name }).as_object().unwrap().clone(),
+                    members: members
+                        .iter()
+                        .map(|&i| MemberRef::id(users[i].clone()))
+                        .collect(),
+                },
+                Fetch::NONE,
+            )
+            .await
+            .unwrap();
+        group_ids.push((group.id, name));
+    }
+    let mut of_u1: Vec<(String, String)> = group_ids
+        .iter()
+        .map(|(id, name)| (id.clone(), (*name).to_owned()))
+        .collect();
+    of_u1.sort();
+    let groups_of = |resource: &scimd_store::StoredResource| -> Vec<(String, String)> {
+        resource
+            .groups
+            .clone()
+            .expect("groups were asked for")
+            .into_iter()
+            .map(|g| (g.value, g.display.unwrap_or_default()))
+            .collect()
+    };
+
+    let u1 = cmp("userName", CompareOp::Eq, "u1");
+    for count in [100, 1] {
+        let page = store
+            .list(
+                "t",
+                ResourceKind::User,
+                &registry,
+                &ListQuery {
+                    filter: Some(&u1),
+                    sort: None,
+                    page: PageRequest::Index {
+                        start_index: 1,
+                        count,
+                    },
+                    fetch: Fetch::ALL,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total_results, 1, "count={count}");
+        assert_eq!(page.resources.len(), 1);
+        assert_eq!(groups_of(&page.resources[0]), of_u1, "count={count}");
+    }
+
+    let everyone = store
+        .list(
+            "t",
+            ResourceKind::User,
+            &registry,
+            &ListQuery {
+                filter: None,
+                sort: None,
+                page: PageRequest::Index {
+                    start_index: 1,
+                    count: 10,
+                },
+                fetch: Fetch::ALL,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(everyone.total_results, 3);
+    let by_id: std::collections::BTreeMap<String, Vec<(String, String)>> = everyone
+        .resources
+        .iter()
+        .map(|r| (r.id.clone(), groups_of(r)))
+        .collect();
+    assert_eq!(by_id[&users[0]], of_u1);
+    assert_eq!(by_id[&users[1]], vec![]);
+    let b = group_ids.iter().find(|(_, name)| *name == "B").unwrap();
+    assert_eq!(by_id[&users[2]], vec![(b.0.clone(), "B".to_owned())]);
+
+    // Without groups asked for, none are read.
+    let bare = store
+        .list(
+            "t",
+            ResourceKind::User,
+            &registry,
+            &ListQuery {
+                filter: Some(&u1),
+                sort: None,
+                page: PageRequest::Index {
+                    start_index: 1,
+                    count: 100,
+                },
+                fetch: Fetch::NONE,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(bare.resources[0].groups, None);
+}
+
 /// R11: a group read without members must not touch `group_members` at all. The test
 /// hides the table; reads that do not fetch members still work, one that does fails.
 #[tokio::test]

@@ -61,6 +61,14 @@ pub trait Dialect: Send + Sync {
     fn bool_sort_key(&self, expr: &str) -> String {
         expr.to_owned()
     }
+
+    /// A scalar subquery giving the groups of the user on alias `r` of tenant
+    /// `tenant_ph` as a JSON array of `[id, displayName]` pairs in no particular order,
+    /// so that a user and its groups come from one statement; `None` where the backend
+    /// reads them with a statement of their own.
+    fn user_groups_json(&self, _tenant_ph: &str) -> Option<String> {
+        None
+    }
 }
 
 /// SQLite's JSON1 functions and string functions.
@@ -71,6 +79,17 @@ const SQLITE_STRFTIME: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 impl Dialect for SqliteDialect {
+    fn user_groups_json(&self, tenant_ph: &str) -> Option<String> {
+        // No `ORDER BY` inside the aggregate: it costs a temporary B-tree per user
+        // (docs/benchmarks.md, item 41); the reader sorts the few pairs itself.
+        Some(format!(
+            "(SELECT json_group_array(json_array(g.id, g.display_name)) \
+               FROM group_members gm \
+               JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+              WHERE gm.tenant_id = {tenant_ph} AND gm.member_id = r.id)"
+        ))
+    }
+
     fn json_path(&self, keys: &[&str]) -> Result<String, ScimError> {
         // SQLite JSON paths quote labels with double quotes and have no escape for a
         // double quote inside one. Schema attribute names can never contain one

@@ -26,6 +26,10 @@ pub struct ListPlan {
     /// For cursor paging: the page size (the statement fetches one more row, which
     /// tells whether there is a next page).
     pub cursor_page_size: Option<u64>,
+    /// Whether each page row carries its user's groups as `groups_json`
+    /// ([`Dialect::user_groups_json`]): users listed with `groups`, on a backend that
+    /// aggregates them in SQL.
+    pub groups_in_page: bool,
     /// What the page statement skips and takes, for [`ListPlan::total_from_page`].
     window: PageWindow,
 }
@@ -110,10 +114,17 @@ pub fn plan_list(
     };
     let limit_ph = binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
     let offset_ph = binds.push(Bind::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let groups_json = match kind {
+        ResourceKind::User if query.fetch.groups => dialect.user_groups_json(&tenant_ph),
+        _ => None,
+    };
     let page_sql = format!(
-        "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key FROM {table} r WHERE {condition} \
-         ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
+        "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key{groups} FROM {table} r \
+         WHERE {condition} ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
         expr = sort.expr,
+        groups = groups_json
+            .as_deref()
+            .map_or(String::new(), |column| format!(", {column} AS groups_json")),
         order = sort.order_by(),
     );
     Ok(ListPlan {
@@ -123,6 +134,7 @@ pub fn plan_list(
         page_binds: binds,
         sort,
         cursor_page_size,
+        groups_in_page: groups_json.is_some(),
         window,
     })
 }
@@ -137,6 +149,7 @@ mod tests {
             count_binds: super::Binds::new(),
             page_sql: String::new(),
             page_binds: super::Binds::new(),
+            groups_in_page: false,
             sort: SortKey {
                 expr: "r.id".into(),
                 nullable: false,

@@ -4,7 +4,7 @@ use super::db::{args_of, execute, query_all, query_opt, query_scalar, write_erro
 use super::members;
 use super::tenants::{tenant_exists, unknown_tenant};
 use crate::columns::{self, ResourceColumns};
-use crate::sql::{self, Cursor, CursorKey, ListPlan, RESOURCE_COLUMNS};
+use crate::sql::{self, Cursor, CursorKey, Dialect, ListPlan, RESOURCE_COLUMNS};
 use crate::timestamp;
 use crate::{Fetch, ListPage, NewResource, StoreError, StoreResult, StoredResource, UpdateFn};
 use rusqlite::types::ValueRef;
@@ -75,20 +75,36 @@ fn point_read_sql(kind: ResourceKind) -> &'static str {
     }
 }
 
-/// A user and the groups it is a direct member of, in one statement: the groups come
-/// as a JSON array of `[id, displayName]` pairs, which [`get_in_one_statement`]
-/// orders by id as [`members::load_groups`] does (an `ORDER BY` inside the aggregate
-/// costs a temporary B-tree per read).
+/// A user and the groups it is a direct member of, in one statement
+/// ([`Dialect::user_groups_json`](crate::sql::Dialect::user_groups_json); the groups
+/// are read back by [`groups_from_row`]).
 static USER_WITH_GROUPS: LazyLock<String> = LazyLock::new(|| {
+    let groups = super::DIALECT
+        .user_groups_json("$1")
+        .unwrap_or_else(|| "NULL".into());
     format!(
-        "SELECT {RESOURCE_COLUMNS}, \
-           (SELECT json_group_array(json_array(g.id, g.display_name)) \
-              FROM group_members gm \
-              JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-             WHERE gm.tenant_id = r.tenant_id AND gm.member_id = r.id) AS groups_json \
+        "SELECT {RESOURCE_COLUMNS}, {groups} AS groups_json \
          FROM users r WHERE r.tenant_id = $1 AND r.id = $2"
     )
 });
+
+/// The groups a row carries in `groups_json`, ordered by id as
+/// [`members::load_groups`] orders them.
+fn groups_from_row(row: &Row<'_>) -> StoreResult<Vec<GroupRef>> {
+    let mut groups: Vec<(String, Option<String>)> = match row.get_ref("groups_json")? {
+        ValueRef::Text(bytes) => serde_json::from_slice(bytes).map_err(|e| {
+            StoreError::Database(format!("a user's groups are not a JSON array: {e}"))
+        })?,
+        // No membership row: some SQLite versions give NULL rather than `[]`.
+        ValueRef::Null => Vec::new(),
+        _ => return Err(StoreError::Database("a user's groups are not text".into())),
+    };
+    groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(groups
+        .into_iter()
+        .map(|(value, display)| GroupRef { value, display })
+        .collect())
+}
 
 /// Whether [`get_in_one_statement`] can read what `fetch` asks for: everything but a
 /// group's members (a list of unbounded size, read apart on a blocking thread).
@@ -117,21 +133,7 @@ pub(super) fn get_in_one_statement(
     }
     query_opt(conn, &USER_WITH_GROUPS, &[&tenant, &id], |row| {
         let mut user = resource_from_row(kind, row)?;
-        let mut groups: Vec<(String, Option<String>)> = match row.get_ref("groups_json")? {
-            ValueRef::Text(bytes) => serde_json::from_slice(bytes).map_err(|e| {
-                StoreError::Database(format!("a user's groups are not a JSON array: {e}"))
-            })?,
-            // No membership row: some SQLite versions give NULL rather than `[]`.
-            ValueRef::Null => Vec::new(),
-            _ => return Err(StoreError::Database("a user's groups are not text".into())),
-        };
-        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        user.groups = Some(
-            groups
-                .into_iter()
-                .map(|(value, display)| GroupRef { value, display })
-                .collect(),
-        );
+        user.groups = Some(groups_from_row(row)?);
         Ok(user)
     })
 }
@@ -521,7 +523,7 @@ fn cursor_key(row: &Row<'_>) -> StoreResult<CursorKey> {
 }
 
 /// Runs a compiled list request: the page, the count when the page cannot tell it, and
-/// what `fetch` asks for.
+/// what `fetch` asks for that the page did not bring.
 pub(super) fn list(
     conn: &Connection,
     tenant: &str,
@@ -529,12 +531,7 @@ pub(super) fn list(
     plan: &ListPlan,
     fetch: Fetch,
 ) -> StoreResult<ListPage> {
-    let mut rows = query_all(
-        conn,
-        &plan.page_sql,
-        &args_of(plan.page_binds.values()),
-        |row| Ok((resource_from_row(kind, row)?, cursor_key(row)?)),
-    )?;
+    let rows = read_page(conn, kind, plan)?;
     let total = match plan.total_from_page(rows.len()) {
         Some(total) => total,
         None => {
@@ -543,6 +540,65 @@ pub(super) fn list(
             u64::try_from(counted).unwrap_or(0)
         }
     };
+    let mut page = page_of(plan, rows, total);
+    if needs_related_reads(kind, plan, fetch) {
+        for resource in &mut page.resources {
+            load_related(conn, tenant, resource, fetch)?;
+        }
+    }
+    Ok(page)
+}
+
+/// [`list`] in its page statement alone, which needs no transaction around it
+/// (`SqliteStore::read_one_statement`): when the page brings everything `fetch` asks
+/// for and tells the total itself, as it does for an IdP's `userName eq` query.
+/// `None` when another statement is needed; the caller then runs [`list`].
+pub(super) fn list_in_one_statement(
+    conn: &Connection,
+    kind: ResourceKind,
+    plan: &ListPlan,
+    fetch: Fetch,
+) -> StoreResult<Option<ListPage>> {
+    if needs_related_reads(kind, plan, fetch) {
+        return Ok(None);
+    }
+    let rows = read_page(conn, kind, plan)?;
+    Ok(plan
+        .total_from_page(rows.len())
+        .map(|total| page_of(plan, rows, total)))
+}
+
+/// Whether `fetch` asks for members or groups that the page statement does not bring.
+fn needs_related_reads(kind: ResourceKind, plan: &ListPlan, fetch: Fetch) -> bool {
+    match kind {
+        ResourceKind::Group => fetch.members,
+        ResourceKind::User => fetch.groups && !plan.groups_in_page,
+    }
+}
+
+/// The page statement's rows, with their groups when the page carries them.
+fn read_page(
+    conn: &Connection,
+    kind: ResourceKind,
+    plan: &ListPlan,
+) -> StoreResult<Vec<(StoredResource, CursorKey)>> {
+    query_all(
+        conn,
+        &plan.page_sql,
+        &args_of(plan.page_binds.values()),
+        |row| {
+            let mut resource = resource_from_row(kind, row)?;
+            if plan.groups_in_page {
+                resource.groups = Some(groups_from_row(row)?);
+            }
+            Ok((resource, cursor_key(row)?))
+        },
+    )
+}
+
+/// The page of `rows`: for cursor paging, the extra row that told whether there is a
+/// next page is dropped and the next cursor made from the last row kept.
+fn page_of(plan: &ListPlan, mut rows: Vec<(StoredResource, CursorKey)>, total: u64) -> ListPage {
     let mut next_cursor = None;
     if let Some(size) = plan.cursor_page_size {
         let size = usize::try_from(size).unwrap_or(usize::MAX);
@@ -560,16 +616,11 @@ pub(super) fn list(
             }
         }
     }
-    let mut resources = Vec::with_capacity(rows.len());
-    for (mut resource, _) in rows {
-        load_related(conn, tenant, &mut resource, fetch)?;
-        resources.push(resource);
-    }
-    Ok(ListPage {
+    ListPage {
         total_results: total,
-        resources,
+        resources: rows.into_iter().map(|(resource, _)| resource).collect(),
         next_cursor,
-    })
+    }
 }
 
 #[cfg(test)]
