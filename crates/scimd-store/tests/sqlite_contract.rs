@@ -510,6 +510,57 @@ async fn external_id_uniqueness_can_be_turned_off() {
     assert_eq!(page.total_results, 2);
 }
 
+/// Creates a user or a group named `name` in tenant `t`, with `members` (ids).
+async fn create_named(
+    store: &SqliteStore,
+    kind: ResourceKind,
+    name: &str,
+    members: &[String],
+) -> scimd_store::StoredResource {
+    let attribute = match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    };
+    store
+        .create(
+            "t",
+            kind,
+            NewResource {
+                document: json!({ attribute: name }).as_object().unwrap().clone(),
+                members: members.iter().cloned().map(MemberRef::id).collect(),
+            },
+            Fetch::NONE,
+        )
+        .await
+        .unwrap()
+}
+
+/// Lists tenant `t`'s users: the first `count` matching `filter`, loading `fetch`.
+async fn list_users(
+    store: &SqliteStore,
+    filter: Option<&Filter>,
+    count: u64,
+    fetch: Fetch,
+) -> scimd_store::ListPage {
+    store
+        .list(
+            "t",
+            ResourceKind::User,
+            &SchemaRegistry::with_core(),
+            &ListQuery {
+                filter,
+                sort: None,
+                page: PageRequest::Index {
+                    start_index: 1,
+                    count,
+                },
+                fetch,
+            },
+        )
+        .await
+        .unwrap()
+}
+
 /// A user's GET reads the user and its groups in one statement (the groups as a JSON
 /// array built by SQLite): the same groups, ordered by id, whatever their names hold;
 /// and a user in no group has an empty list.
@@ -517,33 +568,18 @@ async fn external_id_uniqueness_can_be_turned_off() {
 async fn a_users_groups_read_in_one_statement_are_exact() {
     let (_dir, store) = fresh().await;
     create_tenant_t(&store).await;
-    let new_user = |name: &str| NewResource {
-        document: json!({ "userName": name }).as_object().unwrap().clone(),
-        members: vec![],
-    };
-    let user = store
-        .create("t", ResourceKind::User, new_user("u"), Fetch::NONE)
-        .await
-        .unwrap();
-    let loner = store
-        .create("t", ResourceKind::User, new_user("loner"), Fetch::NONE)
-        .await
-        .unwrap();
+    let user = create_named(&store, ResourceKind::User, "u", &[]).await;
+    let loner = create_named(&store, ResourceKind::User, "loner", &[]).await;
     let names = [r#"Quote " and \ backslash"#, "Ünïcødé ✓", "[1, 2]"];
     let mut expected = Vec::new();
     for name in names {
-        let group = store
-            .create(
-                "t",
-                ResourceKind::Group,
-                NewResource {
-                    document: json!({ "displayName": name }).as_object().unwrap().clone(),
-                    members: vec![MemberRef::id(user.id.clone())],
-                },
-                Fetch::NONE,
-            )
-            .await
-            .unwrap();
+        let group = create_named(
+            &store,
+            ResourceKind::Group,
+            name,
+            std::slice::from_ref(&user.id),
+        )
+        .await;
         expected.push((group.id, name.to_owned()));
     }
     expected.sort();
@@ -583,41 +619,15 @@ async fn a_users_groups_read_in_one_statement_are_exact() {
 async fn listed_users_carry_their_groups_from_the_page_statement() {
     let (_dir, store) = fresh().await;
     create_tenant_t(&store).await;
-    let registry = SchemaRegistry::with_core();
     let mut users = Vec::new();
     for name in ["u1", "u2", "u3"] {
-        let user = store
-            .create(
-                "t",
-                ResourceKind::User,
-                NewResource {
-                    document: json!({ "userName": name }).as_object().unwrap().clone(),
-                    members: vec![],
-                },
-                Fetch::NONE,
-            )
-            .await
-            .unwrap();
-        users.push(user.id);
+        users.push(create_named(&store, ResourceKind::User, name, &[]).await.id);
     }
     // A has u1; B has u1 and u3; u2 is in no group.
     let mut group_ids = Vec::new();
     for (name, members) in [("A", vec![0]), ("B", vec![0, 2])] {
-        let group = store
-            .create(
-                "t",
-                ResourceKind::Group,
-                NewResource {
-                    document: json!({ "displayName": name }).as_object().unwrap().clone(),
-                    members: members
-                        .iter()
-                        .map(|&i| MemberRef::id(users[i].clone()))
-                        .collect(),
-                },
-                Fetch::NONE,
-            )
-            .await
-            .unwrap();
+        let members: Vec<String> = members.iter().map(|&i| users[i].clone()).collect();
+        let group = create_named(&store, ResourceKind::Group, name, &members).await;
         group_ids.push((group.id, name));
     }
     let mut of_u1: Vec<(String, String)> = group_ids
@@ -637,45 +647,13 @@ async fn listed_users_carry_their_groups_from_the_page_statement() {
 
     let u1 = cmp("userName", CompareOp::Eq, "u1");
     for count in [100, 1] {
-        let page = store
-            .list(
-                "t",
-                ResourceKind::User,
-                &registry,
-                &ListQuery {
-                    filter: Some(&u1),
-                    sort: None,
-                    page: PageRequest::Index {
-                        start_index: 1,
-                        count,
-                    },
-                    fetch: Fetch::ALL,
-                },
-            )
-            .await
-            .unwrap();
+        let page = list_users(&store, Some(&u1), count, Fetch::ALL).await;
         assert_eq!(page.total_results, 1, "count={count}");
         assert_eq!(page.resources.len(), 1);
         assert_eq!(groups_of(&page.resources[0]), of_u1, "count={count}");
     }
 
-    let everyone = store
-        .list(
-            "t",
-            ResourceKind::User,
-            &registry,
-            &ListQuery {
-                filter: None,
-                sort: None,
-                page: PageRequest::Index {
-                    start_index: 1,
-                    count: 10,
-                },
-                fetch: Fetch::ALL,
-            },
-        )
-        .await
-        .unwrap();
+    let everyone = list_users(&store, None, 10, Fetch::ALL).await;
     assert_eq!(everyone.total_results, 3);
     let by_id: std::collections::BTreeMap<String, Vec<(String, String)>> = everyone
         .resources
@@ -688,23 +666,7 @@ async fn listed_users_carry_their_groups_from_the_page_statement() {
     assert_eq!(by_id[&users[2]], vec![(b.0.clone(), "B".to_owned())]);
 
     // Without groups asked for, none are read.
-    let bare = store
-        .list(
-            "t",
-            ResourceKind::User,
-            &registry,
-            &ListQuery {
-                filter: Some(&u1),
-                sort: None,
-                page: PageRequest::Index {
-                    start_index: 1,
-                    count: 100,
-                },
-                fetch: Fetch::NONE,
-            },
-        )
-        .await
-        .unwrap();
+    let bare = list_users(&store, Some(&u1), 100, Fetch::NONE).await;
     assert_eq!(bare.resources[0].groups, None);
 }
 
