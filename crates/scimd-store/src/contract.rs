@@ -38,6 +38,7 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     sorting_and_index_paging(store).await?;
     cursor_paging(store).await?;
     memberships(store).await?;
+    users_groups_in_reads(store).await?;
     member_validation(store).await?;
     delete_removes_memberships(store).await?;
     if_match(store).await?;
@@ -1662,6 +1663,103 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
             assert_eq!(read.as_ref(), Some(listed), "a listed {kind:?} as read");
         }
     }
+    Ok(())
+}
+
+/// A user's groups as reads return them: on a GET and on every page of a list that
+/// asks for them (an IdP's `userName eq` lookup with `count` 100, and with `count` 1,
+/// where the page does not tell its own total; a page of several users), exact
+/// whatever the group names hold, ordered by group id; an empty list for a user in
+/// no group; none at all when not asked for. Backends read them in the same
+/// statement as the user where they can, so this pins what that statement returns.
+pub async fn users_groups_in_reads(store: &dyn Store) -> CheckResult {
+    let t = "groups-in-reads";
+    tenant(store, t).await?;
+    let u1 = user(store, t, json!({"userName": "u1"})).await?;
+    let u2 = user(store, t, json!({"userName": "u2"})).await?;
+    let u3 = user(store, t, json!({"userName": "u3"})).await?;
+    // u1 is in all three groups, u3 in the last one, u2 in none.
+    let names = [r#"Quote " and \ backslash"#, "Ünïcødé ✓", "[1, 2]"];
+    let mut of_u1 = Vec::new();
+    let mut of_u3 = Vec::new();
+    for (index, name) in names.into_iter().enumerate() {
+        let mut members = vec![member(&u1.id)];
+        if index == names.len() - 1 {
+            members.push(member(&u3.id));
+        }
+        let g = group(store, t, name, members).await?;
+        if index == names.len() - 1 {
+            of_u3.push((g.id.clone(), name.to_owned()));
+        }
+        of_u1.push((g.id, name.to_owned()));
+    }
+    of_u1.sort();
+    let groups_of = |r: &StoredResource| -> Option<Vec<(String, String)>> {
+        r.groups.as_ref().map(|groups| {
+            groups
+                .iter()
+                .map(|g| (g.value.clone(), g.display.clone().unwrap_or_default()))
+                .collect()
+        })
+    };
+
+    let read = |id: String, fetch: Fetch| async move {
+        store
+            .get(t, ResourceKind::User, &id, fetch)
+            .await?
+            .ok_or_else(|| StoreError::Database(format!("user {id} missing")))
+    };
+    assert_eq!(
+        groups_of(&read(u1.id.clone(), Fetch::ALL).await?),
+        Some(of_u1.clone())
+    );
+    assert_eq!(
+        groups_of(&read(u2.id.clone(), Fetch::ALL).await?),
+        Some(vec![])
+    );
+    assert_eq!(groups_of(&read(u1.id.clone(), Fetch::NONE).await?), None);
+
+    let registry = SchemaRegistry::with_core();
+    let page_of = |filter: Option<Filter>, count: u64, fetch: Fetch| {
+        let registry = &registry;
+        async move {
+            store
+                .list(
+                    t,
+                    ResourceKind::User,
+                    registry,
+                    &ListQuery {
+                        filter: filter.as_ref(),
+                        sort: None,
+                        page: PageRequest::Index {
+                            start_index: 1,
+                            count,
+                        },
+                        fetch,
+                    },
+                )
+                .await
+        }
+    };
+    for count in [100, 1] {
+        let page = page_of(Some(eq("userName", "u1")), count, Fetch::ALL).await?;
+        assert_eq!(page.total_results, 1, "count={count}");
+        assert_eq!(page.resources.len(), 1, "count={count}");
+        let found = page.resources.first().and_then(groups_of);
+        assert_eq!(found, Some(of_u1.clone()), "count={count}");
+    }
+    let everyone = page_of(None, 10, Fetch::ALL).await?;
+    assert_eq!(everyone.total_results, 3);
+    let by_id: std::collections::BTreeMap<String, Option<Vec<(String, String)>>> = everyone
+        .resources
+        .iter()
+        .map(|r| (r.id.clone(), groups_of(r)))
+        .collect();
+    assert_eq!(by_id.get(&u1.id), Some(&Some(of_u1)));
+    assert_eq!(by_id.get(&u2.id), Some(&Some(vec![])));
+    assert_eq!(by_id.get(&u3.id), Some(&Some(of_u3)));
+    let bare = page_of(Some(eq("userName", "u1")), 100, Fetch::NONE).await?;
+    assert_eq!(bare.resources.first().map(groups_of), Some(None));
     Ok(())
 }
 

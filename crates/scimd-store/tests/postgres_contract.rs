@@ -48,6 +48,7 @@ contract_tests!(
     sorting_and_index_paging,
     cursor_paging,
     memberships,
+    users_groups_in_reads,
     member_validation,
     delete_removes_memberships,
     if_match,
