@@ -1668,7 +1668,8 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
 
 /// A user's groups as reads return them: on a GET and on every page of a list that
 /// asks for them (an IdP's `userName eq` lookup with `count` 100, and with `count` 1,
-/// where the page does not tell its own total; a page of several users), exact
+/// where the page does not tell its own total; a page of several users, sorted, and
+/// one further on), exact
 /// whatever the group names hold, ordered by group id; an empty list for a user in
 /// no group; none at all when not asked for. Backends read them in the same
 /// statement as the user where they can, so this pins what that statement returns.
@@ -1720,7 +1721,7 @@ pub async fn users_groups_in_reads(store: &dyn Store) -> CheckResult {
     assert_eq!(groups_of(&read(u1.id.clone(), Fetch::NONE).await?), None);
 
     let registry = SchemaRegistry::with_core();
-    let page_of = |filter: Option<Filter>, count: u64, fetch: Fetch| {
+    let page_of = |filter: Option<Filter>, sort: Option<SortSpec>, page: PageRequest, fetch| {
         let registry = &registry;
         async move {
             store
@@ -1730,35 +1731,72 @@ pub async fn users_groups_in_reads(store: &dyn Store) -> CheckResult {
                     registry,
                     &ListQuery {
                         filter: filter.as_ref(),
-                        sort: None,
-                        page: PageRequest::Index {
-                            start_index: 1,
-                            count,
-                        },
+                        sort: sort.as_ref(),
+                        page,
                         fetch,
                     },
                 )
                 .await
         }
     };
+    let first = |count| PageRequest::Index {
+        start_index: 1,
+        count,
+    };
     for count in [100, 1] {
-        let page = page_of(Some(eq("userName", "u1")), count, Fetch::ALL).await?;
+        let page = page_of(Some(eq("userName", "u1")), None, first(count), Fetch::ALL).await?;
         assert_eq!(page.total_results, 1, "count={count}");
         assert_eq!(page.resources.len(), 1, "count={count}");
         let found = page.resources.first().and_then(groups_of);
         assert_eq!(found, Some(of_u1.clone()), "count={count}");
     }
-    let everyone = page_of(None, 10, Fetch::ALL).await?;
+    let everyone = page_of(None, None, first(10), Fetch::ALL).await?;
     assert_eq!(everyone.total_results, 3);
     let by_id: std::collections::BTreeMap<String, Option<Vec<(String, String)>>> = everyone
         .resources
         .iter()
         .map(|r| (r.id.clone(), groups_of(r)))
         .collect();
-    assert_eq!(by_id.get(&u1.id), Some(&Some(of_u1)));
+    assert_eq!(by_id.get(&u1.id), Some(&Some(of_u1.clone())));
     assert_eq!(by_id.get(&u2.id), Some(&Some(vec![])));
-    assert_eq!(by_id.get(&u3.id), Some(&Some(of_u3)));
-    let bare = page_of(Some(eq("userName", "u1")), 100, Fetch::NONE).await?;
+    assert_eq!(by_id.get(&u3.id), Some(&Some(of_u3.clone())));
+    // A sorted page, and a page further on: the order is the sort's, and each user
+    // keeps its own groups.
+    let descending = SortSpec {
+        path: path("userName"),
+        order: SortOrder::Descending,
+    };
+    let sorted = page_of(None, Some(descending), first(10), Fetch::ALL).await?;
+    let in_order: Vec<_> = sorted
+        .resources
+        .iter()
+        .map(|r| (user_name(r), groups_of(r)))
+        .collect();
+    assert_eq!(
+        in_order,
+        vec![
+            ("u3".to_owned(), Some(of_u3)),
+            ("u2".to_owned(), Some(vec![])),
+            ("u1".to_owned(), Some(of_u1.clone())),
+        ]
+    );
+    let ascending = SortSpec {
+        path: path("userName"),
+        order: SortOrder::Ascending,
+    };
+    let second = PageRequest::Index {
+        start_index: 2,
+        count: 1,
+    };
+    let further = page_of(None, Some(ascending), second, Fetch::ALL).await?;
+    assert_eq!(further.total_results, 3);
+    let names_and_groups: Vec<_> = further
+        .resources
+        .iter()
+        .map(|r| (user_name(r), groups_of(r)))
+        .collect();
+    assert_eq!(names_and_groups, vec![("u2".to_owned(), Some(vec![]))]);
+    let bare = page_of(Some(eq("userName", "u1")), None, first(100), Fetch::NONE).await?;
     assert_eq!(bare.resources.first().map(groups_of), Some(None));
     Ok(())
 }

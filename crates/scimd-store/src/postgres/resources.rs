@@ -14,17 +14,17 @@ use super::members;
 use super::statistics::{Freshness, Grown};
 use super::tenants::{lock_tenant, unknown_tenant};
 use crate::columns::{self, ResourceColumns};
-use crate::sql::{self, Bind, Cursor, CursorKey, PostgresDialect, RESOURCE_COLUMNS};
+use crate::sql::{self, Bind, Cursor, CursorKey, Dialect, PostgresDialect, RESOURCE_COLUMNS};
 use crate::timestamp;
 use crate::{
     Fetch, ListPage, ListQuery, NewResource, StoreError, StoredResource, Update, UpdateFn,
 };
-use scimd_protocol::resource::{Document, Meta};
+use scimd_protocol::resource::{Document, GroupRef, Meta};
 use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, Row, TypeInfo, ValueRef};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The dialect this backend compiles filters with.
 pub(super) const DIALECT: PostgresDialect = PostgresDialect;
@@ -145,38 +145,49 @@ pub(super) async fn get(
 }
 
 /// A user and its groups in one statement (a GET of a user returns its groups): the
-/// groups as one JSON array of `[id, displayName]` pairs, ordered by id. A user is in
-/// few groups, unlike a group's members, which stay a separate range scan.
+/// groups as one JSON array of `[id, displayName]` pairs
+/// ([`Dialect::user_groups_json`], ordered by id). A user is in few groups, unlike a
+/// group's members, which stay a separate range scan.
 async fn get_user_with_groups(
     conn: &mut PgConnection,
     tenant: &str,
     id: &str,
 ) -> PgResult<Option<StoredResource>> {
-    let row = sqlx::query(&format!(
-        "SELECT {RESOURCE_COLUMNS}, \
-           COALESCE((SELECT json_agg(json_build_array(g.id, g.display_name) ORDER BY g.id) \
-                     FROM group_members gm \
-                     JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-                     WHERE gm.tenant_id = r.tenant_id AND gm.member_id = r.id), \
-                    '[]'::json) AS groups \
-         FROM users r WHERE r.tenant_id = $1 AND r.id = $2"
-    ))
-    .bind(tenant)
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    static USER_WITH_GROUPS: LazyLock<String> = LazyLock::new(|| {
+        let groups = DIALECT
+            .user_groups_json("r.tenant_id", "r")
+            .unwrap_or_else(|| "NULL::json".into());
+        format!(
+            "SELECT {RESOURCE_COLUMNS}, {groups} AS groups_json \
+             FROM users r WHERE r.tenant_id = $1 AND r.id = $2"
+        )
+    });
+    let row = sqlx::query(&USER_WITH_GROUPS)
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let mut user = resource_from_row(ResourceKind::User, &row)?;
-    let Json(groups): Json<Vec<(String, Option<String>)>> = row.try_get("groups")?;
-    user.groups = Some(
-        groups
-            .into_iter()
-            .map(|(value, display)| scimd_protocol::resource::GroupRef { value, display })
-            .collect(),
-    );
+    user.groups = Some(groups_from_row(&row)?);
     Ok(Some(user))
+}
+
+/// A user's groups as `groups_json` holds them: `[id, displayName]` pairs.
+type GroupPairs = Vec<(String, Option<String>)>;
+
+/// The groups a row carries in `groups_json`, in the order the aggregate gave them.
+fn groups_from_row(row: &PgRow) -> PgResult<Vec<GroupRef>> {
+    // A user in no group: the aggregate over no rows is NULL.
+    let groups: Option<Json<GroupPairs>> = row.try_get("groups_json")?;
+    Ok(groups
+        .map(|Json(groups)| groups)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(value, display)| GroupRef { value, display })
+        .collect())
 }
 
 /// A user's rows in the multi-valued attribute index, as four arrays (attribute,
@@ -617,9 +628,21 @@ pub(super) async fn list(
     }
     let mut resources = kept
         .iter()
-        .map(|row| resource_from_row(kind, row))
+        .map(|row| {
+            let mut resource = resource_from_row(kind, row)?;
+            if plan.groups_in_page {
+                resource.groups = Some(groups_from_row(row)?);
+            }
+            Ok(resource)
+        })
         .collect::<PgResult<Vec<_>>>()?;
-    load_related_of_all(conn, tenant, &mut resources, query.fetch).await?;
+    // Users' groups came with the page (so an IdP's `userName eq` lookup is one
+    // statement); a group's members are a statement of their own.
+    let related = Fetch {
+        groups: query.fetch.groups && !plan.groups_in_page,
+        ..query.fetch
+    };
+    load_related_of_all(conn, tenant, &mut resources, related).await?;
     Ok(ListPage {
         total_results: total,
         resources,

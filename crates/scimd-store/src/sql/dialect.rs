@@ -62,12 +62,19 @@ pub trait Dialect: Send + Sync {
         expr.to_owned()
     }
 
-    /// A scalar subquery giving the groups of the user on alias `r` of tenant
-    /// `tenant_ph` as a JSON array of `[id, displayName]` pairs in no particular order,
-    /// so that a user and its groups come from one statement; `None` where the backend
-    /// reads them with a statement of their own.
-    fn user_groups_json(&self, _tenant_ph: &str) -> Option<String> {
+    /// A scalar subquery giving the groups of the user on alias `row` of tenant
+    /// `tenant` (a placeholder or a column) as a JSON array of `[id, displayName]`
+    /// pairs, so that a user and its groups come from one statement; `None` where the
+    /// backend reads them with a statement of their own. Whether the pairs come ordered
+    /// is the backend's to say (its reader sorts them if not).
+    fn user_groups_json(&self, _tenant: &str, _row: &str) -> Option<String> {
         None
+    }
+    /// Whether a list page computes the groups subquery around the page
+    /// (`SELECT p.*, groups FROM (page) p`) rather than inside it. See
+    /// `PostgresDialect`'s.
+    fn user_groups_around_page(&self) -> bool {
+        false
     }
 }
 
@@ -79,14 +86,14 @@ const SQLITE_STRFTIME: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 impl Dialect for SqliteDialect {
-    fn user_groups_json(&self, tenant_ph: &str) -> Option<String> {
+    fn user_groups_json(&self, tenant: &str, row: &str) -> Option<String> {
         // No `ORDER BY` inside the aggregate: it costs a temporary B-tree per user
         // (docs/benchmarks.md, item 41); the reader sorts the few pairs itself.
         Some(format!(
             "(SELECT json_group_array(json_array(g.id, g.display_name)) \
                FROM group_members gm \
                JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-              WHERE gm.tenant_id = {tenant_ph} AND gm.member_id = r.id)"
+              WHERE gm.tenant_id = {tenant} AND gm.member_id = {row}.id)"
         ))
     }
 
@@ -172,6 +179,26 @@ impl Dialect for SqliteDialect {
 pub struct PostgresDialect;
 
 impl Dialect for PostgresDialect {
+    fn user_groups_json(&self, tenant: &str, row: &str) -> Option<String> {
+        // Ordered here: PostgreSQL sorts a user's few groups in memory (SQLite would build a
+        // temporary B-tree), in the order `members::load_groups` gives them.
+        Some(format!(
+            "(SELECT json_agg(json_build_array(g.id, g.display_name) ORDER BY g.id) \
+               FROM group_members gm \
+               JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+              WHERE gm.tenant_id = {tenant} AND gm.member_id = {row}.id)"
+        ))
+    }
+    /// With the subquery inside the page, the generic plan of the statement costs it
+    /// for rows the unknown `OFFSET` may skip, so PostgreSQL judged a custom plan
+    /// cheaper and planned the statement afresh on every execution: a quarter of its
+    /// CPU, and the statement slower than the two it replaced (docs/benchmarks.md, item
+    /// 45). Around the page, the subquery runs once per returned row in either plan, and
+    /// the generic plan is kept.
+    fn user_groups_around_page(&self) -> bool {
+        true
+    }
+
     fn json_path(&self, keys: &[&str]) -> Result<String, ScimError> {
         // An array literal with every element quoted; `"` and `\` are escaped with a
         // backslash, so any key can be expressed.

@@ -114,19 +114,30 @@ pub fn plan_list(
     };
     let limit_ph = binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
     let offset_ph = binds.push(Bind::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-    let groups_json = match kind {
-        ResourceKind::User if query.fetch.groups => dialect.user_groups_json(&tenant_ph),
+    let select_page = |extra: &str| {
+        format!(
+            "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key{extra} FROM {table} r \
+             WHERE {condition} ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
+            expr = sort.expr,
+            order = sort.order_by(),
+        )
+    };
+    let around_page = dialect.user_groups_around_page();
+    let groups = match kind {
+        ResourceKind::User if query.fetch.groups => {
+            dialect.user_groups_json(&tenant_ph, if around_page { "p" } else { "r" })
+        }
         _ => None,
     };
-    let page_sql = format!(
-        "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key{groups} FROM {table} r \
-         WHERE {condition} ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
-        expr = sort.expr,
-        groups = groups_json
-            .as_deref()
-            .map_or(String::new(), |column| format!(", {column} AS groups_json")),
-        order = sort.order_by(),
-    );
+    let page_sql = match &groups {
+        None => select_page(""),
+        Some(groups) if around_page => format!(
+            "SELECT p.*, {groups} AS groups_json FROM ({page}) p ORDER BY {order}",
+            page = select_page(""),
+            order = sort.order_by_selected("p"),
+        ),
+        Some(groups) => select_page(&format!(", {groups} AS groups_json")),
+    };
     Ok(ListPlan {
         count_sql,
         count_binds,
@@ -134,7 +145,7 @@ pub fn plan_list(
         page_binds: binds,
         sort,
         cursor_page_size,
-        groups_in_page: groups_json.is_some(),
+        groups_in_page: groups.is_some(),
         window,
     })
 }
@@ -198,5 +209,61 @@ mod tests {
         assert_eq!(cursor.total_from_page(4), Some(4));
         assert_eq!(cursor.total_from_page(11), None);
         assert_eq!(plan(PageWindow::LaterCursorPage).total_from_page(1), None);
+    }
+
+    /// Where the groups subquery goes: inside SQLite's page, around PostgreSQL's, whose
+    /// outer query orders the page's rows again by the same key and direction.
+    #[test]
+    fn the_groups_subquery_goes_inside_or_around_the_page() {
+        use crate::sql::{Dialect, PostgresDialect, SqliteDialect};
+        use crate::{Fetch, ListQuery};
+        use scimd_protocol::paging::PageRequest;
+        use scimd_protocol::path::AttrPath;
+        use scimd_protocol::sort::{SortOrder, SortSpec};
+        use scimd_protocol::{ResourceKind, SchemaRegistry};
+
+        let registry = SchemaRegistry::with_core();
+        let sort = SortSpec {
+            path: AttrPath::parse("title").unwrap(),
+            order: SortOrder::Descending,
+        };
+        let query = |fetch| ListQuery {
+            filter: None,
+            sort: Some(&sort),
+            page: PageRequest::Index {
+                start_index: 3,
+                count: 2,
+            },
+            fetch,
+        };
+        let plan = |dialect: &dyn Dialect, fetch| {
+            super::plan_list(dialect, "t", ResourceKind::User, &registry, &query(fetch)).unwrap()
+        };
+
+        let sqlite = plan(&SqliteDialect, Fetch::ALL);
+        assert!(sqlite.groups_in_page);
+        assert!(
+            sqlite.page_sql.starts_with("SELECT r.id"),
+            "{}",
+            sqlite.page_sql
+        );
+        assert!(sqlite
+            .page_sql
+            .contains("gm.member_id = r.id) AS groups_json FROM users r"));
+
+        let postgres = plan(&PostgresDialect, Fetch::ALL);
+        assert!(postgres.groups_in_page);
+        let page = plan(&PostgresDialect, Fetch::NONE);
+        assert!(!page.groups_in_page);
+        assert_eq!(
+            postgres.page_sql,
+            format!(
+                "SELECT p.*, {} AS groups_json FROM ({}) p ORDER BY \
+                 (p.sort_key IS NULL) DESC, p.sort_key DESC, p.id DESC",
+                PostgresDialect.user_groups_json("$1", "p").unwrap(),
+                page.page_sql,
+            )
+        );
+        assert_eq!(postgres.page_binds.values(), page.page_binds.values());
     }
 }

@@ -29,11 +29,21 @@ pub struct SortKey {
 impl SortKey {
     /// The ORDER BY clause (without the keywords).
     pub fn order_by(&self) -> String {
+        self.order_by_on(&self.expr, "r.id")
+    }
+
+    /// The same ordering over a page already selected, whose rows carry the key as
+    /// `sort_key` on alias `row`.
+    pub fn order_by_selected(&self, row: &str) -> String {
+        self.order_by_on(&format!("{row}.sort_key"), &format!("{row}.id"))
+    }
+
+    fn order_by_on(&self, key: &str, id: &str) -> String {
         let dir = if self.descending { "DESC" } else { "ASC" };
         if self.nullable {
-            format!("({e} IS NULL) {dir}, {e} {dir}, r.id {dir}", e = self.expr)
+            format!("({key} IS NULL) {dir}, {key} {dir}, {id} {dir}")
         } else {
-            format!("{e} {dir}, r.id {dir}", e = self.expr)
+            format!("{key} {dir}, {id} {dir}")
         }
     }
 }

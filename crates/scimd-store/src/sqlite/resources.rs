@@ -80,7 +80,7 @@ fn point_read_sql(kind: ResourceKind) -> &'static str {
 /// are read back by [`groups_from_row`]).
 static USER_WITH_GROUPS: LazyLock<String> = LazyLock::new(|| {
     let groups = super::DIALECT
-        .user_groups_json("$1")
+        .user_groups_json("$1", "r")
         .unwrap_or_else(|| "NULL".into());
     format!(
         "SELECT {RESOURCE_COLUMNS}, {groups} AS groups_json \
