@@ -1669,10 +1669,10 @@ pub async fn memberships(store: &dyn Store) -> CheckResult {
 /// A user's groups as reads return them: on a GET and on every page of a list that
 /// asks for them (an IdP's `userName eq` lookup with `count` 100, and with `count` 1,
 /// where the page does not tell its own total; a page of several users, sorted, and
-/// one further on), exact
-/// whatever the group names hold, ordered by group id; an empty list for a user in
-/// no group; none at all when not asked for. Backends read them in the same
-/// statement as the user where they can, so this pins what that statement returns.
+/// one further on), exact whatever the group names hold, ordered by group id; an
+/// empty list for a user in no group; none at all when not asked for. Backends read
+/// them in the same statement as the user where they can, so this pins what that
+/// statement returns.
 pub async fn users_groups_in_reads(store: &dyn Store) -> CheckResult {
     let t = "groups-in-reads";
     tenant(store, t).await?;

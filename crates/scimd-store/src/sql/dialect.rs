@@ -180,8 +180,8 @@ pub struct PostgresDialect;
 
 impl Dialect for PostgresDialect {
     fn user_groups_json(&self, tenant: &str, row: &str) -> Option<String> {
-        // Ordered here: PostgreSQL sorts a user's few groups in memory (SQLite would build a
-        // temporary B-tree), in the order `members::load_groups` gives them.
+        // Ordered here: PostgreSQL sorts a user's few groups in memory (SQLite would
+        // build a temporary B-tree), in the order `members::load_groups` gives them.
         Some(format!(
             "(SELECT json_agg(json_build_array(g.id, g.display_name) ORDER BY g.id) \
                FROM group_members gm \
