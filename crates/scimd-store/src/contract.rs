@@ -30,6 +30,7 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     tokens(store).await?;
     resource_lifecycle(store).await?;
     uniqueness(store).await?;
+    updates_keep_indexes_in_step(store).await?;
     concurrent_creates(store).await?;
     tenant_isolation(store).await?;
     filters(store).await?;
@@ -704,6 +705,251 @@ pub async fn uniqueness(store: &dyn Store) -> CheckResult {
         )
         .await?;
     assert_eq!(first.meta.version, 1);
+    Ok(())
+}
+
+/// Every indexed column follows an update, whichever of them the update changes and
+/// whichever it leaves alone: filters on `userName`, `externalId`, `displayName` and
+/// `emails.value` find the new values and not the old, a freed name or externalId can
+/// be taken again, a taken one cannot, and a group's rename (even in case only) shows
+/// in its members' `groups`. (A backend may skip rewriting what did not change.)
+pub async fn updates_keep_indexes_in_step(store: &dyn Store) -> CheckResult {
+    let t = "update-columns";
+    tenant(store, t).await?;
+    let ann = user(
+        store,
+        t,
+        json!({"userName": "Ann", "externalId": "A-1", "displayName": "Ann A",
+               "emails": [{"value": "ann@x.example", "type": "work"}]}),
+    )
+    .await?;
+    user(store, t, json!({"userName": "Ben", "externalId": "B-1"})).await?;
+    let replace = |document: Value| {
+        store.update(
+            t,
+            ResourceKind::User,
+            &ann.id,
+            None,
+            set(doc(document), vec![]),
+            Fetch::NONE,
+        )
+    };
+    let finds = |filter: Filter, expected: &'static [&'static str]| async move {
+        let found = matching(store, t, &filter).await?;
+        if found != names(expected) {
+            return Err(format!("{filter:?}: expected {expected:?}, found {found:?}").into());
+        }
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    };
+
+    // Nothing indexed changes: everything is still found, the version moves.
+    let updated = replace(json!({"userName": "Ann", "externalId": "A-1",
+        "displayName": "Ann A", "title": "Engineer",
+        "emails": [{"value": "ann@x.example", "type": "work"}]}))
+    .await?;
+    assert_eq!(updated.meta.version, 2);
+    finds(eq("userName", "ann"), &["Ann"]).await?;
+    finds(eq("externalId", "a-1"), &["Ann"]).await?;
+    finds(eq("displayName", "ann a"), &["Ann"]).await?;
+    finds(eq("emails.value", "ANN@x.example"), &["Ann"]).await?;
+    finds(eq("title", "Engineer"), &["Ann"]).await?;
+
+    // Only userName changes: the old name is free, the new one taken.
+    replace(
+        json!({"userName": "Anna", "externalId": "A-1", "displayName": "Ann A",
+        "emails": [{"value": "ann@x.example", "type": "work"}]}),
+    )
+    .await?;
+    finds(eq("userName", "ann"), &[]).await?;
+    finds(eq("userName", "ANNA"), &["Anna"]).await?;
+    finds(eq("externalId", "A-1"), &["Anna"]).await?;
+    expect_scim(
+        user(store, t, json!({"userName": "anna"})).await,
+        409,
+        Some(ScimType::Uniqueness),
+        "the new userName is taken",
+    )?;
+
+    // Only externalId changes.
+    replace(
+        json!({"userName": "Anna", "externalId": "A-2", "displayName": "Ann A",
+        "emails": [{"value": "ann@x.example", "type": "work"}]}),
+    )
+    .await?;
+    finds(eq("externalId", "A-1"), &[]).await?;
+    finds(eq("externalId", "a-2"), &["Anna"]).await?;
+    expect_scim(
+        user(store, t, json!({"userName": "other", "externalId": "A-2"})).await,
+        409,
+        Some(ScimType::Uniqueness),
+        "the new externalId is taken",
+    )?;
+    // The old name and externalId are free again.
+    user(store, t, json!({"userName": "ann", "externalId": "a-1"})).await?;
+
+    // Only displayName and the one email's value change.
+    replace(
+        json!({"userName": "Anna", "externalId": "A-2", "displayName": "Anna B",
+        "emails": [{"value": "anna@x.example", "type": "work"}]}),
+    )
+    .await?;
+    finds(eq("displayName", "Ann A"), &[]).await?;
+    finds(eq("displayName", "anna b"), &["Anna"]).await?;
+    finds(eq("emails.value", "ann@x.example"), &[]).await?;
+    finds(eq("emails.value", "anna@x.example"), &["Anna"]).await?;
+
+    // A second email, then only the two emails' types swap.
+    replace(
+        json!({"userName": "Anna", "externalId": "A-2", "displayName": "Anna B",
+        "emails": [{"value": "anna@x.example", "type": "home"},
+                   {"value": "a2@x.example", "type": "work", "primary": true}]}),
+    )
+    .await?;
+    finds(
+        value_path(
+            "emails",
+            and(eq("type", "work"), eq("value", "a2@x.example")),
+        ),
+        &["Anna"],
+    )
+    .await?;
+    replace(
+        json!({"userName": "Anna", "externalId": "A-2", "displayName": "Anna B",
+        "emails": [{"value": "anna@x.example", "type": "work"},
+                   {"value": "a2@x.example", "type": "home", "primary": true}]}),
+    )
+    .await?;
+    finds(
+        value_path(
+            "emails",
+            and(eq("type", "home"), eq("value", "a2@x.example")),
+        ),
+        &["Anna"],
+    )
+    .await?;
+    finds(
+        value_path(
+            "emails",
+            and(eq("type", "work"), eq("value", "a2@x.example")),
+        ),
+        &[],
+    )
+    .await?;
+
+    // Only the emails' order changes, then everything optional goes.
+    replace(
+        json!({"userName": "Anna", "externalId": "A-2", "displayName": "Anna B",
+        "emails": [{"value": "a2@x.example", "type": "home", "primary": true},
+                   {"value": "anna@x.example", "type": "work"}]}),
+    )
+    .await?;
+    finds(eq("emails.value", "anna@x.example"), &["Anna"]).await?;
+    finds(eq("emails.value", "a2@x.example"), &["Anna"]).await?;
+    replace(json!({"userName": "Anna"})).await?;
+    finds(eq("externalId", "A-2"), &[]).await?;
+    finds(eq("displayName", "Anna B"), &[]).await?;
+    finds(eq("emails.value", "a2@x.example"), &[]).await?;
+    finds(pr("externalId"), &["Ben", "ann"]).await?;
+    user(store, t, json!({"userName": "third", "externalId": "A-2"})).await?;
+
+    // Updating into a taken name is refused, and nothing of it is stored.
+    expect_scim(
+        replace(json!({"userName": "Ben", "externalId": "Z-9"})).await,
+        409,
+        Some(ScimType::Uniqueness),
+        "an update into a taken userName",
+    )?;
+    finds(eq("externalId", "Z-9"), &[]).await?;
+    finds(eq("userName", "Anna"), &["Anna"]).await?;
+
+    // Groups: a rename in case only still reaches the members' `groups`.
+    let team = group(store, t, "Team", vec![member(&ann.id)]).await?;
+    let rename = |name: &str, external: Option<&str>| {
+        let mut document = json!({ "displayName": name });
+        if let Some(external) = external {
+            document["externalId"] = json!(external);
+        }
+        store.update(
+            t,
+            ResourceKind::Group,
+            &team.id,
+            None,
+            Box::new(move |_| {
+                Ok(Update {
+                    document: doc(document),
+                    members: vec![],
+                })
+            }),
+            Fetch::NONE,
+        )
+    };
+    let groups_of_ann = || async {
+        let read = store
+            .get(t, ResourceKind::User, &ann.id, Fetch::ALL)
+            .await?
+            .ok_or("Anna is gone")?;
+        let groups: Vec<String> = read
+            .groups
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|g| g.display)
+            .collect();
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(groups)
+    };
+    rename("TEAM", None).await?;
+    assert_eq!(groups_of_ann().await?, vec!["TEAM".to_owned()]);
+    rename("Crew", Some("G-1")).await?;
+    assert_eq!(groups_of_ann().await?, vec!["Crew".to_owned()]);
+    let groups_named = |name: &'static str| async move {
+        let filter = eq("displayName", name);
+        let page = list(
+            store,
+            t,
+            ResourceKind::Group,
+            Some(&filter),
+            None,
+            all_pages(),
+        )
+        .await?;
+        Ok::<_, StoreError>(page.resources.len())
+    };
+    assert_eq!(groups_named("team").await?, 0);
+    assert_eq!(groups_named("crew").await?, 1);
+    // Only the group's externalId changes; the old one is free.
+    rename("Crew", Some("G-2")).await?;
+    let by_external = |value: &'static str| async move {
+        let filter = eq("externalId", value);
+        let page = list(
+            store,
+            t,
+            ResourceKind::Group,
+            Some(&filter),
+            None,
+            all_pages(),
+        )
+        .await?;
+        Ok::<_, StoreError>(page.resources.len())
+    };
+    assert_eq!(by_external("G-1").await?, 0);
+    assert_eq!(by_external("g-2").await?, 1);
+    group(store, t, "team", vec![]).await?;
+    store
+        .create(
+            t,
+            ResourceKind::Group,
+            NewResource {
+                document: doc(json!({"displayName": "Other", "externalId": "G-1"})),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await?;
+    expect_scim(
+        rename("TEAM", Some("G-2")).await,
+        409,
+        Some(ScimType::Uniqueness),
+        "a rename into a taken group name",
+    )?;
     Ok(())
 }
 

@@ -40,6 +40,7 @@ contract_tests!(
     tokens,
     resource_lifecycle,
     uniqueness,
+    updates_keep_indexes_in_step,
     concurrent_creates,
     tenant_isolation,
     filters,

@@ -36,6 +36,7 @@ contract_tests!(
     tokens,
     resource_lifecycle,
     uniqueness,
+    updates_keep_indexes_in_step,
     concurrent_creates,
     tenant_isolation,
     filters,
@@ -509,6 +510,67 @@ async fn external_id_uniqueness_can_be_turned_off() {
         .await
         .unwrap();
     assert_eq!(page.total_results, 2);
+}
+
+/// The externalId rule applies to writes made while it is set: a user written without
+/// it gets its unique key at its next update, even one that changes no indexed
+/// attribute (an update that rewrites only changed columns must count the key as one).
+#[tokio::test]
+async fn an_update_under_external_id_uniqueness_claims_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scimd.db");
+    let lenient = scimd_store::sqlite::SqliteOptions {
+        uniqueness: scimd_store::UniquenessOptions { external_id: false },
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(&path, &lenient).await.unwrap();
+    create_tenant_t(&store).await;
+    let document = |value: serde_json::Value| value.as_object().unwrap().clone();
+    let created = store
+        .create(
+            "t",
+            ResourceKind::User,
+            NewResource {
+                document: document(json!({"userName": "a", "externalId": "E-1"})),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let changed = document(json!({"userName": "a", "externalId": "E-1", "title": "t"}));
+    store
+        .update(
+            "t",
+            ResourceKind::User,
+            &created.id,
+            None,
+            Box::new(move |_| {
+                Ok(Update {
+                    document: changed,
+                    members: vec![],
+                })
+            }),
+            Fetch::NONE,
+        )
+        .await
+        .unwrap();
+    let err = store
+        .create(
+            "t",
+            ResourceKind::User,
+            NewResource {
+                document: document(json!({"userName": "b", "externalId": "e-1"})),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("externalId"), "{err}");
 }
 
 /// R11: a group read without members must not touch `group_members` at all. The test

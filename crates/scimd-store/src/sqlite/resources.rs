@@ -3,7 +3,7 @@
 use super::db::{args_of, execute, query_all, query_opt, query_scalar, write_error};
 use super::members;
 use super::tenants::{tenant_exists, unknown_tenant};
-use crate::columns::{self, ResourceColumns};
+use crate::columns::{self, Folded, ResourceColumns, ValueRow};
 use crate::sql::{self, Cursor, CursorKey, Dialect, ListPlan, RESOURCE_COLUMNS};
 use crate::timestamp;
 use crate::{Fetch, ListPage, NewResource, StoreError, StoreResult, StoredResource, UpdateFn};
@@ -149,6 +149,118 @@ fn read_row(
     })
 }
 
+/// The indexed columns a resource's row holds, as an update reads them to compare with
+/// the new document's (see [`ChangedColumns`]). What the row holds, not what the old
+/// document derives: if a later release derives a column differently, the first update
+/// of a resource still rewrites it.
+struct StoredColumns {
+    kind: ResourceKind,
+    name: Option<Folded>,
+    external: Option<Folded>,
+    external_key: Option<String>,
+    display: Option<Folded>,
+}
+
+impl StoredColumns {
+    fn from_row(kind: ResourceKind, row: &Row<'_>) -> StoreResult<Self> {
+        let folded = |raw: &str, norm: &str| -> StoreResult<Option<Folded>> {
+            let raw: Option<String> = row.get(raw)?;
+            let norm: Option<String> = row.get(norm)?;
+            Ok(raw.zip(norm).map(|(raw, norm)| Folded { raw, norm }))
+        };
+        Ok(StoredColumns {
+            kind,
+            name: folded("c_name", "c_name_norm")?,
+            external: folded("c_external", "c_external_norm")?,
+            external_key: row.get("c_external_key")?,
+            display: folded("c_display", "c_display_norm")?,
+        })
+    }
+
+    /// Which columns `new` changes. A user's value-index rows are read here, only when
+    /// the row's columns are being compared anyway: one range read of a few rows
+    /// against deleting and inserting them all.
+    fn changed_by(
+        &self,
+        conn: &Connection,
+        tenant: &str,
+        id: &str,
+        new: &ResourceColumns,
+        uniqueness: &crate::UniquenessOptions,
+    ) -> StoreResult<ChangedColumns> {
+        let new_key = new
+            .external_id
+            .as_ref()
+            .filter(|_| uniqueness.external_id)
+            .map(|f| &f.norm);
+        let values = match self.kind {
+            ResourceKind::User => stored_values(conn, tenant, id)? != new.values,
+            ResourceKind::Group => false,
+        };
+        Ok(ChangedColumns {
+            name: self.name.as_ref() != Some(&new.name),
+            external: self.external != new.external_id || self.external_key.as_ref() != new_key,
+            display: self.kind == ResourceKind::User && self.display != new.display_name,
+            values,
+        })
+    }
+}
+
+/// A user's rows in the value index, in the order they were written.
+fn stored_values(conn: &Connection, tenant: &str, user_id: &str) -> StoreResult<Vec<ValueRow>> {
+    query_all(
+        conn,
+        "SELECT attr, type_norm, value_norm, is_primary FROM user_values \
+         WHERE tenant_id = $1 AND user_id = $2 ORDER BY rowid",
+        &[&tenant, &user_id],
+        |row| {
+            Ok(ValueRow {
+                attr: row.get(0)?,
+                type_norm: row.get(1)?,
+                value_norm: row.get(2)?,
+                primary: row.get(3)?,
+            })
+        },
+    )
+}
+
+/// [`read_row`] for an update: the resource and its [`StoredColumns`], in one statement.
+fn read_row_to_update(
+    conn: &Connection,
+    tenant: &str,
+    kind: ResourceKind,
+    id: &str,
+) -> StoreResult<Option<(StoredResource, StoredColumns)>> {
+    static USERS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {RESOURCE_COLUMNS}, r.user_name AS c_name, r.user_name_norm AS c_name_norm, \
+             r.external_id AS c_external, r.external_id_norm AS c_external_norm, \
+             r.external_id_key AS c_external_key, r.display_name AS c_display, \
+             r.display_name_norm AS c_display_norm \
+             FROM users r WHERE r.tenant_id = $1 AND r.id = $2"
+        )
+    });
+    static GROUPS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {RESOURCE_COLUMNS}, r.display_name AS c_name, \
+             r.display_name_norm AS c_name_norm, r.external_id AS c_external, \
+             r.external_id_norm AS c_external_norm, r.external_id_key AS c_external_key, \
+             NULL AS c_display, NULL AS c_display_norm \
+             FROM groups r WHERE r.tenant_id = $1 AND r.id = $2"
+        )
+    });
+    let sql = match kind {
+        ResourceKind::User => &USERS,
+        ResourceKind::Group => &GROUPS,
+    };
+    query_opt(conn, sql, &[&tenant, &id], |row| {
+        Ok((
+            resource_from_row(kind, row)?,
+            StoredColumns::from_row(kind, row)?,
+        ))
+    })
+}
+
 pub(super) fn get(
     conn: &Connection,
     tenant: &str,
@@ -168,18 +280,30 @@ fn document_text(doc: &Document) -> StoreResult<String> {
         .map_err(|e| StoreError::Database(format!("document cannot be serialised: {e}")))
 }
 
-/// Rewrites a user's rows in the multi-valued attribute index.
+/// Whether a user already has rows in the multi-valued attribute index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueRows {
+    /// A user just inserted: nothing to delete first.
+    New,
+    /// An existing user's rows, replaced whole.
+    Replace,
+}
+
+/// Writes a user's rows in the multi-valued attribute index.
 fn write_values(
     conn: &Connection,
     tenant: &str,
     user_id: &str,
     cols: &ResourceColumns,
+    rows: ValueRows,
 ) -> StoreResult<()> {
-    execute(
-        conn,
-        "DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2",
-        &[&tenant, &user_id],
-    )?;
+    if rows == ValueRows::Replace {
+        execute(
+            conn,
+            "DELETE FROM user_values WHERE tenant_id = $1 AND user_id = $2",
+            &[&tenant, &user_id],
+        )?;
+    }
     for row in &cols.values {
         execute(
             conn,
@@ -198,16 +322,98 @@ fn write_values(
     Ok(())
 }
 
-/// Whether [`write_row`] adds a row or replaces a resource's current one.
+/// Whether [`write_row`] adds a row or replaces a resource's current one, and then
+/// which of its indexed columns change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RowWrite {
     Insert,
-    Update,
+    Update(ChangedColumns),
+}
+
+/// Which groups of indexed columns an update changes. SQLite rewrites an index's entry
+/// whenever one of its columns is in an UPDATE's `SET` list, even to the value it
+/// already holds, and each rewritten entry dirties a leaf page that the commit writes
+/// to the WAL. So an update sets only the groups whose values differ from what the row
+/// holds (`meta.lastModified` always changes; so does its index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChangedColumns {
+    /// `userName` (users), `displayName` (groups): the unique name index.
+    name: bool,
+    /// `externalId`: its lookup index and its unique key.
+    external: bool,
+    /// A user's `displayName` index (groups have none besides the name).
+    display: bool,
+    /// A user's rows in the `user_values` index.
+    values: bool,
+}
+
+impl ChangedColumns {
+    /// The statement variant for this combination: bit 0 name, 1 external, 2 display
+    /// (`values` is a statement of its own).
+    fn variant(self) -> usize {
+        usize::from(self.name) | usize::from(self.external) << 1 | usize::from(self.display) << 2
+    }
+
+    fn from_variant(variant: usize) -> Self {
+        ChangedColumns {
+            name: variant & 1 != 0,
+            external: variant & 2 != 0,
+            display: variant & 4 != 0,
+            values: false,
+        }
+    }
+}
+
+/// The UPDATE of a user's row setting only `changed`'s columns. Parameters as in
+/// [`row_statement`]'s INSERT, so [`write_row`] binds the same list either way.
+fn user_update_sql(changed: ChangedColumns) -> String {
+    let mut set = Vec::new();
+    if changed.name {
+        set.push("user_name = $3, user_name_norm = $4");
+    }
+    if changed.external {
+        set.push("external_id = $5, external_id_norm = $6, external_id_key = $12");
+    }
+    if changed.display {
+        set.push("display_name = $7, display_name_norm = $8");
+    }
+    set.push("active = $9, doc = $10, last_modified = $11, version = version + 1");
+    format!(
+        "UPDATE users SET {} WHERE tenant_id = $1 AND id = $2",
+        set.join(", ")
+    )
+}
+
+/// [`user_update_sql`] for groups (no separate `displayName` index: it is the name).
+fn group_update_sql(changed: ChangedColumns) -> String {
+    let mut set = Vec::new();
+    if changed.name {
+        set.push("display_name = $3, display_name_norm = $4");
+    }
+    if changed.external {
+        set.push("external_id = $5, external_id_norm = $6, external_id_key = $9");
+    }
+    set.push("doc = $7, last_modified = $8, version = version + 1");
+    format!(
+        "UPDATE groups SET {} WHERE tenant_id = $1 AND id = $2",
+        set.join(", ")
+    )
 }
 
 /// The statement for a resource row. INSERT and UPDATE of one kind take the same
 /// parameters in the same order, so [`write_row`] binds them once.
 fn row_statement(kind: ResourceKind, write: RowWrite) -> &'static str {
+    // Every UPDATE variant, built once: `prepare_cached` then finds each by its text.
+    static USER_UPDATES: LazyLock<Vec<String>> = LazyLock::new(|| {
+        (0..8)
+            .map(|v| user_update_sql(ChangedColumns::from_variant(v)))
+            .collect()
+    });
+    static GROUP_UPDATES: LazyLock<Vec<String>> = LazyLock::new(|| {
+        (0..8)
+            .map(|v| group_update_sql(ChangedColumns::from_variant(v)))
+            .collect()
+    });
     match (kind, write) {
         (ResourceKind::User, RowWrite::Insert) => {
             "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
@@ -215,25 +421,14 @@ fn row_statement(kind: ResourceKind, write: RowWrite) -> &'static str {
              last_modified, version, external_id_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1, $12)"
         }
-        (ResourceKind::User, RowWrite::Update) => {
-            "UPDATE users SET user_name = $3, user_name_norm = $4, external_id = $5, \
-             external_id_norm = $6, display_name = $7, display_name_norm = $8, \
-             active = $9, doc = $10, last_modified = $11, version = version + 1, \
-             external_id_key = $12 \
-             WHERE tenant_id = $1 AND id = $2"
-        }
+        (ResourceKind::User, RowWrite::Update(changed)) => &USER_UPDATES[changed.variant()],
         (ResourceKind::Group, RowWrite::Insert) => {
             "INSERT INTO groups (tenant_id, id, display_name, display_name_norm, \
              external_id, external_id_norm, doc, created, last_modified, version, \
              external_id_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9)"
         }
-        (ResourceKind::Group, RowWrite::Update) => {
-            "UPDATE groups SET display_name = $3, display_name_norm = $4, \
-             external_id = $5, external_id_norm = $6, doc = $7, last_modified = $8, \
-             version = version + 1, external_id_key = $9 \
-             WHERE tenant_id = $1 AND id = $2"
-        }
+        (ResourceKind::Group, RowWrite::Update(changed)) => &GROUP_UPDATES[changed.variant()],
     }
 }
 
@@ -285,7 +480,13 @@ fn write_row(
                 ],
             )
             .map_err(write_error)?;
-            write_values(conn, tenant, id, cols)
+            match write {
+                RowWrite::Insert => write_values(conn, tenant, id, cols, ValueRows::New),
+                RowWrite::Update(changed) if changed.values => {
+                    write_values(conn, tenant, id, cols, ValueRows::Replace)
+                }
+                RowWrite::Update(_) => Ok(()),
+            }
         }
         ResourceKind::Group => {
             execute(
@@ -428,7 +629,8 @@ pub(super) fn update(
     change: UpdateFn,
     fetch: Fetch,
 ) -> StoreResult<StoredResource> {
-    let current = read_row(conn, tenant, kind, id)?.ok_or_else(|| not_found(kind, id))?;
+    let (current, stored) =
+        read_row_to_update(conn, tenant, kind, id)?.ok_or_else(|| not_found(kind, id))?;
     check_version(kind, id, current.meta.version, if_match)?;
     let update = change(&current)?;
     let document_changed = update.document != current.document;
@@ -442,10 +644,11 @@ pub(super) fn update(
     if document_changed {
         let cols = columns::derive(kind, &update.document)?;
         let doc = document_text(&update.document)?;
+        let changed = stored.changed_by(conn, tenant, id, &cols, uniqueness)?;
         write_row(
             conn,
             kind,
-            RowWrite::Update,
+            RowWrite::Update(changed),
             tenant,
             id,
             &cols,
@@ -644,5 +847,53 @@ mod tests {
                 .any(|line| line.contains("group_members_member")),
             "{plan:#?}"
         );
+    }
+
+    /// Each UPDATE variant sets exactly its groups' columns (an unchanged index is not
+    /// rewritten), always the document, `lastModified` and version, and compiles.
+    #[test]
+    fn an_update_sets_only_the_columns_that_changed() {
+        let (_dir, conn) = super::super::migrate::database_at_version(i64::MAX);
+        let groups: [(&str, &[&str]); 3] = [
+            ("name", &["user_name", "user_name_norm"]),
+            (
+                "external",
+                &["external_id", "external_id_norm", "external_id_key"],
+            ),
+            ("display", &["display_name", "display_name_norm"]),
+        ];
+        for variant in 0..8 {
+            let changed = ChangedColumns::from_variant(variant);
+            assert_eq!(changed.variant(), variant);
+            let sql = row_statement(ResourceKind::User, RowWrite::Update(changed));
+            let set = sql.split(" WHERE ").next().unwrap_or_default().to_owned();
+            let included = [changed.name, changed.external, changed.display];
+            for ((group, columns), included) in groups.iter().zip(included) {
+                for column in *columns {
+                    assert_eq!(
+                        set.contains(&format!(" {column} = ")),
+                        included,
+                        "{group} in variant {variant}: {sql}"
+                    );
+                }
+            }
+            for always in [
+                "doc = ",
+                "last_modified = ",
+                "version = version + 1",
+                "active = ",
+            ] {
+                assert!(set.contains(always), "{always} in {sql}");
+            }
+            conn.prepare(sql).expect("the user UPDATE compiles");
+            let sql = row_statement(ResourceKind::Group, RowWrite::Update(changed));
+            assert_eq!(sql.contains(" display_name = "), changed.name, "{sql}");
+            assert_eq!(
+                sql.contains(" external_id_key = "),
+                changed.external,
+                "{sql}"
+            );
+            conn.prepare(sql).expect("the group UPDATE compiles");
+        }
     }
 }
