@@ -32,6 +32,7 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     uniqueness(store).await?;
     updates_keep_indexes_in_step(store).await?;
     concurrent_creates(store).await?;
+    reads_of_several_statements_agree(store).await?;
     tenant_isolation(store).await?;
     filters(store).await?;
     filter_errors(store).await?;
@@ -970,6 +971,109 @@ pub async fn concurrent_creates(store: &dyn Store) -> CheckResult {
     for r in results.into_iter().filter(|r| r.is_err()) {
         expect_scim(r, 409, Some(ScimType::Uniqueness), "racing create")?;
     }
+    Ok(())
+}
+
+/// A read of several statements sees one snapshot. One update at a time adds a member
+/// to a group and renames the group after its member count; meanwhile, every read of
+/// the group with its members, alone or in a list page, must see a name and members
+/// that agree (its row and its members read at different moments would not). Bounded
+/// by the number of updates and by time.
+pub async fn reads_of_several_statements_agree(store: &dyn Store) -> CheckResult {
+    const MEMBERS: usize = 150;
+    let t = "snapshots";
+    tenant(store, t).await?;
+    let mut people = Vec::new();
+    for i in 0..MEMBERS {
+        people.push(
+            user(store, t, json!({ "userName": format!("m{i}") }))
+                .await?
+                .id,
+        );
+    }
+    let team = group(store, t, "n0", vec![]).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let agree = |read: &StoredResource| -> CheckResult {
+        let name = read.document.get("displayName").and_then(Value::as_str);
+        let members = read.members.as_ref().map_or(0, Vec::len);
+        if name == Some(format!("n{members}").as_str()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "read {name:?} with {members} members (version {})",
+                read.meta.version
+            )
+            .into())
+        }
+    };
+    let writer = async {
+        let result: CheckResult = async {
+            for (added, id) in people.iter().enumerate() {
+                if std::time::Instant::now() > deadline {
+                    break;
+                }
+                let renamed = doc(json!({ "displayName": format!("n{}", added + 1) }));
+                let joins = vec![MemberChange::Add(vec![member(id)])];
+                store
+                    .update(
+                        t,
+                        ResourceKind::Group,
+                        &team.id,
+                        None,
+                        set(renamed, joins),
+                        Fetch::NONE,
+                    )
+                    .await?;
+                tokio::task::yield_now().await;
+            }
+            Ok(())
+        }
+        .await;
+        finished.store(true, std::sync::atomic::Ordering::Release);
+        result
+    };
+    let reader = async {
+        let registry = SchemaRegistry::with_core();
+        let mut reads = 0u32;
+        while !finished.load(std::sync::atomic::Ordering::Acquire)
+            && std::time::Instant::now() < deadline
+        {
+            let read = store
+                .get(t, ResourceKind::Group, &team.id, Fetch::ALL)
+                .await?
+                .ok_or("the group is gone")?;
+            agree(&read)?;
+            let page = store
+                .list(
+                    t,
+                    ResourceKind::Group,
+                    &registry,
+                    &ListQuery {
+                        filter: None,
+                        sort: None,
+                        page: all_pages(),
+                        fetch: Fetch::ALL,
+                    },
+                )
+                .await?;
+            for listed in &page.resources {
+                agree(listed)?;
+            }
+            reads += 1;
+            tokio::task::yield_now().await;
+        }
+        Ok::<u32, Box<dyn std::error::Error + Send + Sync>>(reads)
+    };
+    let (written, reads) = tokio::join!(writer, reader);
+    written?;
+    let reads = reads?;
+    assert!(reads > 0, "the reader ran");
+    let last = store
+        .get(t, ResourceKind::Group, &team.id, Fetch::ALL)
+        .await?
+        .ok_or("the group is gone")?;
+    agree(&last)?;
     Ok(())
 }
 

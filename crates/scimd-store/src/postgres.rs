@@ -1,7 +1,8 @@
 //! The PostgreSQL backend, for several stateless scimd nodes sharing one database.
 //!
 //! One connection pool. Every write is one READ COMMITTED transaction that locks the
-//! row it changes (see `resources` for why not SERIALIZABLE); uniqueness is decided by
+//! row it changes (see `resources` for why not SERIALIZABLE); a read of several
+//! statements is one REPEATABLE READ, READ ONLY transaction (`snapshot!`); uniqueness is decided by
 //! unique indexes, membership changes are row inserts and deletes. A transaction that
 //! fails for a transient reason (a dropped connection, a server restart, a deadlock
 //! victim, a serialization failure) runs again, up to `transient_retries` times after
@@ -54,12 +55,34 @@ pub struct PgStore {
 /// `StoreResult<T>`. A macro rather than a function taking a closure: the body
 /// borrows the caller's arguments, which async closures cannot yet express simply.
 macro_rules! transaction {
-    ($store:expr, |$conn:ident| $body:expr) => {{
+    ($store:expr, |$conn:ident| $body:expr) => {
+        transaction_begun_with!($store, "BEGIN", |$conn| $body)
+    };
+}
+
+/// The statement that starts a [`snapshot!`].
+const SNAPSHOT_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+/// Like `transaction!`, for a read of several statements: at READ COMMITTED each
+/// statement reads its own snapshot, so a group's row and its members, or a page and
+/// its count, could come from either side of a concurrent commit. A REPEATABLE READ
+/// transaction gives all its statements the snapshot of its first (PostgreSQL docs,
+/// "Transaction Isolation"); READ ONLY, it cannot fail to serialise. It costs the
+/// `BEGIN` and `COMMIT` round trips, so reads of one statement do without it.
+macro_rules! snapshot {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        transaction_begun_with!($store, SNAPSHOT_BEGIN, |$conn| $body)
+    };
+}
+
+/// `transaction!` started by the statement `$begin`.
+macro_rules! transaction_begun_with {
+    ($store:expr, $begin:expr, |$conn:ident| $body:expr) => {{
         let store: &PgStore = $store;
         let mut attempt: u32 = 0;
         loop {
             let outcome: PgResult<_> = async {
-                let mut tx = store.pool.begin().await?;
+                let mut tx = store.pool.begin_with($begin).await?;
                 let value = {
                     let $conn: &mut PgConnection = &mut tx;
                     $body?
@@ -362,8 +385,13 @@ impl Store for PgStore {
         id: &str,
         fetch: Fetch,
     ) -> StoreResult<Option<StoredResource>> {
-        read!(self, |conn| resources::get(conn, tenant, kind, id, fetch)
-            .await)
+        if resources::get_is_one_statement(kind, fetch) {
+            read!(self, |conn| resources::get(conn, tenant, kind, id, fetch)
+                .await)
+        } else {
+            snapshot!(self, |conn| resources::get(conn, tenant, kind, id, fetch)
+                .await)
+        }
     }
 
     async fn update(
@@ -411,8 +439,21 @@ impl Store for PgStore {
         registry: &SchemaRegistry,
         query: &ListQuery<'_>,
     ) -> StoreResult<ListPage> {
-        read!(self, |conn| resources::list(
-            conn, tenant, kind, registry, query
+        let plan = crate::sql::plan_list(&resources::DIALECT, tenant, kind, registry, query)?;
+        let fetch = query.fetch;
+        // A point lookup is most often answered by its page statement alone, which is
+        // one snapshot by itself; when it is not, the whole read runs again below.
+        if crate::sql::is_point_list(kind, query) {
+            let answered = read!(self, |conn| resources::list_in_one_statement(
+                conn, kind, &plan, fetch
+            )
+            .await)?;
+            if let Some(page) = answered {
+                return Ok(page);
+            }
+        }
+        snapshot!(self, |conn| resources::list(
+            conn, tenant, kind, &plan, fetch
         )
         .await)
     }

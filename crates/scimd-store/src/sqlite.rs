@@ -61,8 +61,6 @@ use crate::{
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
-use scimd_protocol::filter::{CompareOp, Filter};
-use scimd_protocol::paging::PageRequest;
 use scimd_protocol::{ResourceKind, SchemaRegistry};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -491,37 +489,6 @@ pub(crate) fn recorded_migrations(path: &Path) -> StoreResult<Vec<i64>> {
 /// The dialect this backend compiles filters with.
 pub(crate) const DIALECT: SqliteDialect = SqliteDialect;
 
-/// Whether a list request is a point lookup, cheap enough to run inline: an `eq` on an
-/// attribute with a unique (or near-unique) index, a small page, and no group members.
-fn is_point_list(kind: ResourceKind, query: &ListQuery<'_>) -> bool {
-    const SMALL_PAGE: u64 = 100;
-    let count = match &query.page {
-        PageRequest::Index { count, .. } | PageRequest::Cursor { count, .. } => *count,
-    };
-    let Some(Filter::Compare {
-        path,
-        op: CompareOp::Eq,
-        ..
-    }) = query.filter
-    else {
-        return false;
-    };
-    let indexed: &[&str] = match kind {
-        ResourceKind::User => &["userName", "externalId", "id"],
-        ResourceKind::Group => &["displayName", "externalId", "id"],
-    };
-    count <= SMALL_PAGE
-        && !(kind == ResourceKind::Group && query.fetch.members)
-        && path.sub_attr.is_none()
-        && path
-            .urn
-            .as_deref()
-            .is_none_or(|urn| urn.starts_with("urn:ietf:params:scim:schemas:core:"))
-        && indexed
-            .iter()
-            .any(|name| path.name.eq_ignore_ascii_case(name))
-}
-
 /// Where a read of one resource runs: a group's members can be many rows.
 fn get_hop(kind: ResourceKind, fetch: Fetch) -> Hop {
     if kind == ResourceKind::Group && fetch.members {
@@ -730,7 +697,7 @@ impl Store for SqliteStore {
         // Compiled here, on the caller's task: the closure owns only SQL and values.
         let plan = crate::sql::plan_list(&DIALECT, tenant, kind, registry, query)?;
         let fetch = query.fetch;
-        let (hop, plan) = if is_point_list(kind, query) {
+        let (hop, plan) = if crate::sql::is_point_list(kind, query) {
             // Most point lookups are answered by their page statement alone; the plan
             // comes back when they are not, for the read below.
             let answered = self

@@ -38,6 +38,7 @@ contract_tests!(
     uniqueness,
     updates_keep_indexes_in_step,
     concurrent_creates,
+    reads_of_several_statements_agree,
     tenant_isolation,
     filters,
     filter_errors,

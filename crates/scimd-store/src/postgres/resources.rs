@@ -14,13 +14,13 @@ use super::members;
 use super::statistics::{Freshness, Grown};
 use super::tenants::{lock_tenant, unknown_tenant};
 use crate::columns::{self, ResourceColumns};
-use crate::sql::{self, Bind, Cursor, CursorKey, Dialect, PostgresDialect, RESOURCE_COLUMNS};
-use crate::timestamp;
-use crate::{
-    Fetch, ListPage, ListQuery, NewResource, StoreError, StoredResource, Update, UpdateFn,
+use crate::sql::{
+    self, Bind, Cursor, CursorKey, Dialect, ListPlan, PostgresDialect, RESOURCE_COLUMNS,
 };
+use crate::timestamp;
+use crate::{Fetch, ListPage, NewResource, StoreError, StoredResource, Update, UpdateFn};
 use scimd_protocol::resource::{Document, GroupRef, Meta};
-use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
+use scimd_protocol::{ResourceKind, ScimError};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, Row, TypeInfo, ValueRef};
@@ -586,14 +586,43 @@ fn cursor_key(row: &PgRow) -> PgResult<CursorKey> {
     })
 }
 
+/// Whether a GET of one resource is one statement: all but a group with its members
+/// (a user's groups come in its row's statement, see [`get_user_with_groups`]).
+pub(super) fn get_is_one_statement(kind: ResourceKind, fetch: Fetch) -> bool {
+    !(kind == ResourceKind::Group && fetch.members)
+}
+
+/// A list answered by its page statement alone, or `None` when it needs more: a count
+/// (the page cannot tell its total) or a group's members.
+pub(super) async fn list_in_one_statement(
+    conn: &mut PgConnection,
+    kind: ResourceKind,
+    plan: &ListPlan,
+    fetch: Fetch,
+) -> PgResult<Option<ListPage>> {
+    if kind == ResourceKind::Group && fetch.members
+        || kind == ResourceKind::User && fetch.groups && !plan.groups_in_page
+    {
+        return Ok(None);
+    }
+    let rows = bind_all(sqlx::query(&plan.page_sql), plan.page_binds.values())
+        .fetch_all(&mut *conn)
+        .await?;
+    match plan.total_from_page(rows.len()) {
+        Some(total) => Ok(Some(page_of(kind, plan, &rows, total)?)),
+        None => Ok(None),
+    }
+}
+
+/// A list page: the page statement, a count when the page cannot tell the total, and
+/// a group's members. Run in one snapshot (`snapshot!`) when it is several statements.
 pub(super) async fn list(
     conn: &mut PgConnection,
     tenant: &str,
     kind: ResourceKind,
-    registry: &SchemaRegistry,
-    query: &ListQuery<'_>,
+    plan: &ListPlan,
+    fetch: Fetch,
 ) -> PgResult<ListPage> {
-    let plan = sql::plan_list(&DIALECT, tenant, kind, registry, query)?;
     let rows = bind_all(sqlx::query(&plan.page_sql), plan.page_binds.values())
         .fetch_all(&mut *conn)
         .await?;
@@ -607,9 +636,22 @@ pub(super) async fn list(
             u64::try_from(counted).unwrap_or(0)
         }
     };
+    let mut page = page_of(kind, plan, &rows, total)?;
+    // Users' groups came with the page (so an IdP's `userName eq` lookup is one
+    // statement); a group's members are a statement of their own.
+    let related = Fetch {
+        groups: fetch.groups && !plan.groups_in_page,
+        ..fetch
+    };
+    load_related_of_all(conn, tenant, &mut page.resources, related).await?;
+    Ok(page)
+}
 
+/// The page's resources (with their groups when the page carries them), its total and
+/// the cursor to the next page.
+fn page_of(kind: ResourceKind, plan: &ListPlan, rows: &[PgRow], total: u64) -> PgResult<ListPage> {
     let mut next_cursor = None;
-    let mut kept = rows.as_slice();
+    let mut kept = rows;
     if let Some(size) = plan.cursor_page_size {
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         if rows.len() > size {
@@ -626,7 +668,7 @@ pub(super) async fn list(
             }
         }
     }
-    let mut resources = kept
+    let resources = kept
         .iter()
         .map(|row| {
             let mut resource = resource_from_row(kind, row)?;
@@ -636,13 +678,6 @@ pub(super) async fn list(
             Ok(resource)
         })
         .collect::<PgResult<Vec<_>>>()?;
-    // Users' groups came with the page (so an IdP's `userName eq` lookup is one
-    // statement); a group's members are a statement of their own.
-    let related = Fetch {
-        groups: query.fetch.groups && !plan.groups_in_page,
-        ..query.fetch
-    };
-    load_related_of_all(conn, tenant, &mut resources, related).await?;
     Ok(ListPage {
         total_results: total,
         resources,

@@ -4,6 +4,7 @@
 use super::{compile_filter, compile_sort, keyset_after, table_of, Bind, Binds, Cursor};
 use super::{Dialect, SortKey};
 use crate::ListQuery;
+use scimd_protocol::filter::{CompareOp, Filter};
 use scimd_protocol::paging::PageRequest;
 use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
 
@@ -148,6 +149,39 @@ pub fn plan_list(
         groups_in_page: groups.is_some(),
         window,
     })
+}
+
+/// Whether a list request is a point lookup: an `eq` on an attribute with a unique (or
+/// near-unique) index, a small page, and no group members. Both backends try such a
+/// request as its page statement alone (most match zero or one row, so the page tells
+/// its own total): SQLite inline on the calling task, PostgreSQL outside a transaction.
+pub fn is_point_list(kind: ResourceKind, query: &ListQuery<'_>) -> bool {
+    const SMALL_PAGE: u64 = 100;
+    let count = match &query.page {
+        PageRequest::Index { count, .. } | PageRequest::Cursor { count, .. } => *count,
+    };
+    let Some(Filter::Compare {
+        path,
+        op: CompareOp::Eq,
+        ..
+    }) = query.filter
+    else {
+        return false;
+    };
+    let indexed: &[&str] = match kind {
+        ResourceKind::User => &["userName", "externalId", "id"],
+        ResourceKind::Group => &["displayName", "externalId", "id"],
+    };
+    count <= SMALL_PAGE
+        && !(kind == ResourceKind::Group && query.fetch.members)
+        && path.sub_attr.is_none()
+        && path
+            .urn
+            .as_deref()
+            .is_none_or(|urn| urn.starts_with("urn:ietf:params:scim:schemas:core:"))
+        && indexed
+            .iter()
+            .any(|name| path.name.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]
