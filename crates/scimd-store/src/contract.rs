@@ -197,6 +197,11 @@ fn value_path(p: &str, inner: Filter) -> Filter {
     }
 }
 
+/// `emails[type eq "<kind>" and value eq "<value>"]`.
+fn email_of_type(kind: &str, value: &str) -> Filter {
+    value_path("emails", and(eq("type", kind), eq("value", value)))
+}
+
 fn all_pages() -> PageRequest {
     PageRequest::Index {
         start_index: 1,
@@ -806,36 +811,15 @@ pub async fn updates_keep_indexes_in_step(store: &dyn Store) -> CheckResult {
                    {"value": "a2@x.example", "type": "work", "primary": true}]}),
     )
     .await?;
-    finds(
-        value_path(
-            "emails",
-            and(eq("type", "work"), eq("value", "a2@x.example")),
-        ),
-        &["Anna"],
-    )
-    .await?;
+    finds(email_of_type("work", "a2@x.example"), &["Anna"]).await?;
     replace(
         json!({"userName": "Anna", "externalId": "A-2", "displayName": "Anna B",
         "emails": [{"value": "anna@x.example", "type": "work"},
                    {"value": "a2@x.example", "type": "home", "primary": true}]}),
     )
     .await?;
-    finds(
-        value_path(
-            "emails",
-            and(eq("type", "home"), eq("value", "a2@x.example")),
-        ),
-        &["Anna"],
-    )
-    .await?;
-    finds(
-        value_path(
-            "emails",
-            and(eq("type", "work"), eq("value", "a2@x.example")),
-        ),
-        &[],
-    )
-    .await?;
+    finds(email_of_type("home", "a2@x.example"), &["Anna"]).await?;
+    finds(email_of_type("work", "a2@x.example"), &[]).await?;
 
     // Only the emails' order changes, then everything optional goes.
     replace(
@@ -901,8 +885,8 @@ pub async fn updates_keep_indexes_in_step(store: &dyn Store) -> CheckResult {
     assert_eq!(groups_of_ann().await?, vec!["TEAM".to_owned()]);
     rename("Crew", Some("G-1")).await?;
     assert_eq!(groups_of_ann().await?, vec!["Crew".to_owned()]);
-    let groups_named = |name: &'static str| async move {
-        let filter = eq("displayName", name);
+    let groups_matching = |attribute: &'static str, value: &'static str| async move {
+        let filter = eq(attribute, value);
         let page = list(
             store,
             t,
@@ -914,25 +898,12 @@ pub async fn updates_keep_indexes_in_step(store: &dyn Store) -> CheckResult {
         .await?;
         Ok::<_, StoreError>(page.resources.len())
     };
-    assert_eq!(groups_named("team").await?, 0);
-    assert_eq!(groups_named("crew").await?, 1);
+    assert_eq!(groups_matching("displayName", "team").await?, 0);
+    assert_eq!(groups_matching("displayName", "crew").await?, 1);
     // Only the group's externalId changes; the old one is free.
     rename("Crew", Some("G-2")).await?;
-    let by_external = |value: &'static str| async move {
-        let filter = eq("externalId", value);
-        let page = list(
-            store,
-            t,
-            ResourceKind::Group,
-            Some(&filter),
-            None,
-            all_pages(),
-        )
-        .await?;
-        Ok::<_, StoreError>(page.resources.len())
-    };
-    assert_eq!(by_external("G-1").await?, 0);
-    assert_eq!(by_external("g-2").await?, 1);
+    assert_eq!(groups_matching("externalId", "G-1").await?, 0);
+    assert_eq!(groups_matching("externalId", "g-2").await?, 1);
     group(store, t, "team", vec![]).await?;
     store
         .create(
@@ -1296,23 +1267,14 @@ pub async fn filters(store: &dyn Store) -> CheckResult {
         ),
         (eq("emails", "ANN@HOME.ORG"), check(&["ann@example.com"])),
         (
-            value_path(
-                "emails",
-                and(eq("type", "work"), eq("value", "ann@example.com")),
-            ),
+            email_of_type("work", "ann@example.com"),
             check(&["ann@example.com"]),
         ),
         (
             value_path("emails", eq("type", "work")),
             check(&["ann@example.com", "Çem@example.com"]),
         ),
-        (
-            value_path(
-                "emails",
-                and(eq("type", "work"), eq("value", "ann@home.org")),
-            ),
-            BTreeSet::new(),
-        ),
+        (email_of_type("work", "ann@home.org"), BTreeSet::new()),
         (
             value_path(
                 "emails",

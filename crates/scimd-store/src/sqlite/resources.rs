@@ -364,38 +364,37 @@ impl ChangedColumns {
     }
 }
 
-/// The UPDATE of a user's row setting only `changed`'s columns. Parameters as in
-/// [`row_statement`]'s INSERT, so [`write_row`] binds the same list either way.
-fn user_update_sql(changed: ChangedColumns) -> String {
-    let mut set = Vec::new();
-    if changed.name {
-        set.push("user_name = $3, user_name_norm = $4");
-    }
-    if changed.external {
-        set.push("external_id = $5, external_id_norm = $6, external_id_key = $12");
-    }
-    if changed.display {
-        set.push("display_name = $7, display_name_norm = $8");
-    }
-    set.push("active = $9, doc = $10, last_modified = $11, version = version + 1");
+/// The UPDATE of a resource's row setting only `changed`'s columns (and what every
+/// update sets). Parameters as in the kind's INSERT in [`row_statement`], so
+/// [`write_row`] binds the same list either way.
+fn update_sql(kind: ResourceKind, changed: ChangedColumns) -> String {
+    let (name, external, display, always) = match kind {
+        ResourceKind::User => (
+            "user_name = $3, user_name_norm = $4",
+            "external_id = $5, external_id_norm = $6, external_id_key = $12",
+            Some("display_name = $7, display_name_norm = $8"),
+            "active = $9, doc = $10, last_modified = $11, version = version + 1",
+        ),
+        // A group's displayName is its name: no index of its own.
+        ResourceKind::Group => (
+            "display_name = $3, display_name_norm = $4",
+            "external_id = $5, external_id_norm = $6, external_id_key = $9",
+            None,
+            "doc = $7, last_modified = $8, version = version + 1",
+        ),
+    };
+    let set: Vec<&str> = [
+        (changed.name, Some(name)),
+        (changed.external, Some(external)),
+        (changed.display, display),
+        (true, Some(always)),
+    ]
+    .into_iter()
+    .filter_map(|(included, columns)| columns.filter(|_| included))
+    .collect();
     format!(
-        "UPDATE users SET {} WHERE tenant_id = $1 AND id = $2",
-        set.join(", ")
-    )
-}
-
-/// [`user_update_sql`] for groups (no separate `displayName` index: it is the name).
-fn group_update_sql(changed: ChangedColumns) -> String {
-    let mut set = Vec::new();
-    if changed.name {
-        set.push("display_name = $3, display_name_norm = $4");
-    }
-    if changed.external {
-        set.push("external_id = $5, external_id_norm = $6, external_id_key = $9");
-    }
-    set.push("doc = $7, last_modified = $8, version = version + 1");
-    format!(
-        "UPDATE groups SET {} WHERE tenant_id = $1 AND id = $2",
+        "UPDATE {} SET {} WHERE tenant_id = $1 AND id = $2",
+        sql::table_of(kind),
         set.join(", ")
     )
 }
@@ -404,16 +403,13 @@ fn group_update_sql(changed: ChangedColumns) -> String {
 /// parameters in the same order, so [`write_row`] binds them once.
 fn row_statement(kind: ResourceKind, write: RowWrite) -> &'static str {
     // Every UPDATE variant, built once: `prepare_cached` then finds each by its text.
-    static USER_UPDATES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    fn variants(kind: ResourceKind) -> Vec<String> {
         (0..8)
-            .map(|v| user_update_sql(ChangedColumns::from_variant(v)))
+            .map(|variant| update_sql(kind, ChangedColumns::from_variant(variant)))
             .collect()
-    });
-    static GROUP_UPDATES: LazyLock<Vec<String>> = LazyLock::new(|| {
-        (0..8)
-            .map(|v| group_update_sql(ChangedColumns::from_variant(v)))
-            .collect()
-    });
+    }
+    static USER_UPDATES: LazyLock<Vec<String>> = LazyLock::new(|| variants(ResourceKind::User));
+    static GROUP_UPDATES: LazyLock<Vec<String>> = LazyLock::new(|| variants(ResourceKind::Group));
     match (kind, write) {
         (ResourceKind::User, RowWrite::Insert) => {
             "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
