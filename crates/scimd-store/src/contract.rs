@@ -107,6 +107,21 @@ async fn group(
         .await
 }
 
+/// A group from a whole document, without members.
+async fn group_from(store: &dyn Store, t: &str, body: Value) -> Result<StoredResource, StoreError> {
+    store
+        .create(
+            t,
+            ResourceKind::Group,
+            NewResource {
+                document: doc(body),
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+}
+
 fn member(id: &str) -> MemberRef {
     MemberRef {
         value: id.into(),
@@ -699,17 +714,7 @@ pub async fn uniqueness(store: &dyn Store) -> CheckResult {
     conflict(group(store, t, "ADMINS", vec![]).await)?;
     // A group may share a name with a user, and externalIds are unique per kind.
     group(store, t, "dave", vec![]).await?;
-    store
-        .create(
-            t,
-            ResourceKind::Group,
-            NewResource {
-                document: doc(json!({"displayName": "G", "externalId": "EXT-1"})),
-                members: vec![],
-            },
-            Fetch::NONE,
-        )
-        .await?;
+    group_from(store, t, json!({"displayName": "G", "externalId": "EXT-1"})).await?;
     assert_eq!(first.meta.version, 1);
     Ok(())
 }
@@ -905,17 +910,12 @@ pub async fn updates_keep_indexes_in_step(store: &dyn Store) -> CheckResult {
     assert_eq!(groups_matching("externalId", "G-1").await?, 0);
     assert_eq!(groups_matching("externalId", "g-2").await?, 1);
     group(store, t, "team", vec![]).await?;
-    store
-        .create(
-            t,
-            ResourceKind::Group,
-            NewResource {
-                document: doc(json!({"displayName": "Other", "externalId": "G-1"})),
-                members: vec![],
-            },
-            Fetch::NONE,
-        )
-        .await?;
+    group_from(
+        store,
+        t,
+        json!({"displayName": "Other", "externalId": "G-1"}),
+    )
+    .await?;
     expect_scim(
         rename("TEAM", Some("G-2")).await,
         409,

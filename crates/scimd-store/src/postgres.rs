@@ -2,8 +2,8 @@
 //!
 //! One connection pool. Every write is one READ COMMITTED transaction that locks the
 //! row it changes (see `resources` for why not SERIALIZABLE); a read of several
-//! statements is one REPEATABLE READ, READ ONLY transaction (`snapshot!`); uniqueness is decided by
-//! unique indexes, membership changes are row inserts and deletes. A transaction that
+//! statements is one REPEATABLE READ, READ ONLY transaction (`snapshot!`). Uniqueness
+//! is decided by unique indexes, membership changes are row inserts and deletes. A transaction that
 //! fails for a transient reason (a dropped connection, a server restart, a deadlock
 //! victim, a serialization failure) runs again, up to `transient_retries` times after
 //! a short jittered backoff; then the caller gets [`StoreError::Unavailable`] (503
@@ -385,7 +385,7 @@ impl Store for PgStore {
         id: &str,
         fetch: Fetch,
     ) -> StoreResult<Option<StoredResource>> {
-        if resources::get_is_one_statement(kind, fetch) {
+        if crate::sql::get_is_one_statement(kind, fetch) {
             read!(self, |conn| resources::get(conn, tenant, kind, id, fetch)
                 .await)
         } else {

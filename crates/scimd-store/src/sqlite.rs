@@ -637,7 +637,7 @@ impl Store for SqliteStore {
         fetch: Fetch,
     ) -> StoreResult<Option<StoredResource>> {
         let (tenant, id) = (tenant.to_owned(), id.to_owned());
-        if resources::get_is_one_statement(kind, fetch) {
+        if crate::sql::get_is_one_statement(kind, fetch) {
             return self
                 .read_one_statement(move |conn| {
                     resources::get_in_one_statement(conn, &tenant, kind, &id, fetch)

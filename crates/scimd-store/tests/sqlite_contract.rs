@@ -157,6 +157,26 @@ async fn create_tenant_t(store: &SqliteStore) {
         .unwrap();
 }
 
+/// Creates a resource of `kind` from a whole document in tenant `t`, without members.
+async fn create_in_t(
+    store: &SqliteStore,
+    kind: ResourceKind,
+    body: serde_json::Value,
+) -> Result<scimd_store::StoredResource, scimd_store::StoreError> {
+    let document = body.as_object().cloned().unwrap_or_default();
+    store
+        .create(
+            "t",
+            kind,
+            NewResource {
+                document,
+                members: vec![],
+            },
+            Fetch::NONE,
+        )
+        .await
+}
+
 async fn seeded() -> (TempDir, SqliteStore) {
     let (dir, store) = fresh().await;
     create_tenant_t(&store).await;
@@ -458,37 +478,18 @@ async fn external_id_uniqueness_can_be_turned_off() {
             json!({"displayName": "b", "externalId": "same"}),
         ),
     ] {
-        let document = doc.as_object().unwrap().clone();
-        store
-            .create(
-                "t",
-                kind,
-                NewResource {
-                    document,
-                    members: vec![],
-                },
-                Fetch::NONE,
-            )
+        create_in_t(&store, kind, doc)
             .await
             .unwrap_or_else(|e| panic!("{kind:?} with a shared externalId: {e}"));
     }
     // userName stays unique whatever the option says.
-    let document = json!({"userName": "A", "externalId": "other"})
-        .as_object()
-        .unwrap()
-        .clone();
-    let err = store
-        .create(
-            "t",
-            ResourceKind::User,
-            NewResource {
-                document,
-                members: vec![],
-            },
-            Fetch::NONE,
-        )
-        .await
-        .unwrap_err();
+    let err = create_in_t(
+        &store,
+        ResourceKind::User,
+        json!({"userName": "A", "externalId": "other"}),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("userName"), "{err}");
     // Both users are found by the matching filter.
     let registry = SchemaRegistry::with_core();
@@ -526,23 +527,20 @@ async fn an_update_under_external_id_uniqueness_claims_the_key() {
     };
     let store = SqliteStore::open_with(&path, &lenient).await.unwrap();
     create_tenant_t(&store).await;
-    let document = |value: serde_json::Value| value.as_object().unwrap().clone();
-    let created = store
-        .create(
-            "t",
-            ResourceKind::User,
-            NewResource {
-                document: document(json!({"userName": "a", "externalId": "E-1"})),
-                members: vec![],
-            },
-            Fetch::NONE,
-        )
-        .await
-        .unwrap();
+    let created = create_in_t(
+        &store,
+        ResourceKind::User,
+        json!({"userName": "a", "externalId": "E-1"}),
+    )
+    .await
+    .unwrap();
     store.close().await;
 
     let store = SqliteStore::open(&path).await.unwrap();
-    let changed = document(json!({"userName": "a", "externalId": "E-1", "title": "t"}));
+    let changed = json!({"userName": "a", "externalId": "E-1", "title": "t"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     store
         .update(
             "t",
@@ -559,18 +557,13 @@ async fn an_update_under_external_id_uniqueness_claims_the_key() {
         )
         .await
         .unwrap();
-    let err = store
-        .create(
-            "t",
-            ResourceKind::User,
-            NewResource {
-                document: document(json!({"userName": "b", "externalId": "e-1"})),
-                members: vec![],
-            },
-            Fetch::NONE,
-        )
-        .await
-        .unwrap_err();
+    let err = create_in_t(
+        &store,
+        ResourceKind::User,
+        json!({"userName": "b", "externalId": "e-1"}),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("externalId"), "{err}");
 }
 

@@ -586,12 +586,6 @@ fn cursor_key(row: &PgRow) -> PgResult<CursorKey> {
     })
 }
 
-/// Whether a GET of one resource is one statement: all but a group with its members
-/// (a user's groups come in its row's statement, see [`get_user_with_groups`]).
-pub(super) fn get_is_one_statement(kind: ResourceKind, fetch: Fetch) -> bool {
-    !(kind == ResourceKind::Group && fetch.members)
-}
-
 /// A list answered by its page statement alone, or `None` when it needs more: a count
 /// (the page cannot tell its total) or a group's members.
 pub(super) async fn list_in_one_statement(
@@ -600,9 +594,7 @@ pub(super) async fn list_in_one_statement(
     plan: &ListPlan,
     fetch: Fetch,
 ) -> PgResult<Option<ListPage>> {
-    if kind == ResourceKind::Group && fetch.members
-        || kind == ResourceKind::User && fetch.groups && !plan.groups_in_page
-    {
+    if plan.needs_related_reads(kind, fetch) {
         return Ok(None);
     }
     let rows = bind_all(sqlx::query(&plan.page_sql), plan.page_binds.values())

@@ -3,7 +3,7 @@
 
 use super::{compile_filter, compile_sort, keyset_after, table_of, Bind, Binds, Cursor};
 use super::{Dialect, SortKey};
-use crate::ListQuery;
+use crate::{Fetch, ListQuery};
 use scimd_protocol::filter::{CompareOp, Filter};
 use scimd_protocol::paging::PageRequest;
 use scimd_protocol::{ResourceKind, SchemaRegistry, ScimError};
@@ -67,6 +67,22 @@ impl ListPlan {
             PageWindow::LaterCursorPage => None,
         }
     }
+
+    /// Whether `fetch` asks for what the page statement does not bring: a group's
+    /// members, or users' groups when the page does not carry them.
+    pub fn needs_related_reads(&self, kind: ResourceKind, fetch: Fetch) -> bool {
+        match kind {
+            ResourceKind::Group => fetch.members,
+            ResourceKind::User => fetch.groups && !self.groups_in_page,
+        }
+    }
+}
+
+/// Whether a GET of one resource is one statement on either backend: everything but
+/// a group's members (a list of unbounded size, read apart), since a user's groups come
+/// in its row's statement ([`Dialect::user_groups_json`]).
+pub fn get_is_one_statement(kind: ResourceKind, fetch: Fetch) -> bool {
+    !(kind == ResourceKind::Group && fetch.members)
 }
 
 /// Compiles a list request for `kind` in `tenant`.

@@ -106,16 +106,10 @@ fn groups_from_row(row: &Row<'_>) -> StoreResult<Vec<GroupRef>> {
         .collect())
 }
 
-/// Whether [`get_in_one_statement`] can read what `fetch` asks for: everything but a
-/// group's members (a list of unbounded size, read apart on a blocking thread).
-pub(super) fn get_is_one_statement(kind: ResourceKind, fetch: Fetch) -> bool {
-    !(kind == ResourceKind::Group && fetch.members)
-}
-
 /// [`get`] in a single statement, which needs no transaction around it to read one
 /// snapshot (see `SqliteStore::read_one_statement`). A GET of a user is the most
 /// common read there is; done as [`get`] does it, it is four statements (`BEGIN`, the
-/// row, its groups, `COMMIT`). Only for what [`get_is_one_statement`] accepts.
+/// row, its groups, `COMMIT`). Only for what [`sql::get_is_one_statement`] accepts.
 pub(super) fn get_in_one_statement(
     conn: &Connection,
     tenant: &str,
@@ -123,7 +117,7 @@ pub(super) fn get_in_one_statement(
     id: &str,
     fetch: Fetch,
 ) -> StoreResult<Option<StoredResource>> {
-    if !get_is_one_statement(kind, fetch) {
+    if !sql::get_is_one_statement(kind, fetch) {
         return Err(StoreError::Database(
             "a group's members are not read in one statement".into(),
         ));
@@ -740,7 +734,7 @@ pub(super) fn list(
         }
     };
     let mut page = page_of(plan, rows, total);
-    if needs_related_reads(kind, plan, fetch) {
+    if plan.needs_related_reads(kind, fetch) {
         for resource in &mut page.resources {
             load_related(conn, tenant, resource, fetch)?;
         }
@@ -758,21 +752,13 @@ pub(super) fn list_in_one_statement(
     plan: &ListPlan,
     fetch: Fetch,
 ) -> StoreResult<Option<ListPage>> {
-    if needs_related_reads(kind, plan, fetch) {
+    if plan.needs_related_reads(kind, fetch) {
         return Ok(None);
     }
     let rows = read_page(conn, kind, plan)?;
     Ok(plan
         .total_from_page(rows.len())
         .map(|total| page_of(plan, rows, total)))
-}
-
-/// Whether `fetch` asks for members or groups that the page statement does not bring.
-fn needs_related_reads(kind: ResourceKind, plan: &ListPlan, fetch: Fetch) -> bool {
-    match kind {
-        ResourceKind::Group => fetch.members,
-        ResourceKind::User => fetch.groups && !plan.groups_in_page,
-    }
 }
 
 /// The page statement's rows, with their groups when the page carries them.
