@@ -2678,12 +2678,18 @@ pub async fn provisioning_logs(store: &dyn Store) -> CheckResult {
         "malformed log cursor",
     )?;
 
-    // Deleting a tenant deletes its log.
+    // Deleting a tenant deletes its log: a new tenant given the same id starts with
+    // an empty one.
     store.delete_tenant("logs-b").await?;
     let gone = store
         .list_request_logs("logs-b", &LogQuery::default())
         .await?;
     assert!(gone.entries.is_empty());
+    tenant(store, "logs-b").await?;
+    let fresh = store
+        .list_request_logs("logs-b", &LogQuery::default())
+        .await?;
+    assert!(fresh.entries.is_empty(), "{:?}", fresh.entries);
     Ok(())
 }
 

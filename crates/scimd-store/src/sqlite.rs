@@ -1,6 +1,7 @@
 //! The SQLite backend, on rusqlite (bundled SQLite).
 //!
-//! One database file in WAL mode. Writes go to one writer connection, in `BEGIN
+//! One database file in WAL mode, and the provisioning log in a second one, attached
+//! as `logs` on every connection (see [`db::log_path`] for why). Writes go to one writer connection, in `BEGIN
 //! IMMEDIATE` transactions: SQLite allows one writer at a time anyway, and taking the
 //! write lock up front means a transaction never fails half-way with SQLITE_BUSY when
 //! it upgrades from reading to writing. Concurrent writes share a transaction (group
@@ -223,6 +224,13 @@ impl SqliteStore {
         let writer = tokio::task::spawn_blocking(move || -> StoreResult<Connection> {
             let mut conn = db::open_writer(&writer_path, busy_timeout)?;
             migrate::run(&mut conn)?;
+            let orphans = logs::remove_orphans(&conn)?;
+            if orphans > 0 {
+                tracing::info!(
+                    entries = orphans,
+                    "removed provisioning-log entries of deleted tenants"
+                );
+            }
             Ok(conn)
         })
         .await

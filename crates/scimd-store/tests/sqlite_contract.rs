@@ -765,3 +765,111 @@ async fn a_read_sees_one_snapshot_across_its_statements() {
     let tenant = store.get_tenant("late").await.unwrap();
     assert!(tenant.is_some());
 }
+
+/// `PRAGMA <schema>.data_version` on one connection: it changes when another
+/// connection has committed to that file since the last call.
+async fn data_versions(store: &SqliteStore) -> (i64, i64) {
+    store
+        .with_reader(|conn| {
+            let main = conn.query_row("PRAGMA main.data_version", [], |row| row.get(0))?;
+            let log = conn.query_row("PRAGMA logs.data_version", [], |row| row.get(0))?;
+            Ok((main, log))
+        })
+        .await
+        .unwrap()
+}
+
+/// The provisioning log is in a file of its own (`db::log_path`), so that the commits
+/// of a log's appends, one batch after another under any load, leave the main file
+/// unchanged: a reader's page cache of users and groups is discarded only when those
+/// change (docs/benchmarks.md, item 49).
+#[tokio::test]
+async fn log_appends_leave_the_main_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scimd.db");
+    // One reader, so every read below is on the same connection.
+    let options = scimd_store::sqlite::SqliteOptions {
+        readers: 1,
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(&path, &options).await.unwrap();
+    assert!(dir.path().join("scimd-provisioning-log.db").exists());
+    create_tenant_t(&store).await;
+    let before = data_versions(&store).await;
+    let entry = contract::log_entry(
+        "t",
+        time::OffsetDateTime::now_utc(),
+        200,
+        scimd_store::LogClient::Entra,
+        None,
+    );
+    assert_eq!(store.append_request_logs(&[entry]).await.unwrap(), 1);
+    let after_log = data_versions(&store).await;
+    assert_eq!(
+        after_log.0, before.0,
+        "a log append committed to the main file"
+    );
+    assert_ne!(
+        after_log.1, before.1,
+        "the append did not reach the log's file"
+    );
+    // And a SCIM write is seen as a change of the main file.
+    create_in_t(&store, ResourceKind::User, json!({"userName": "a"}))
+        .await
+        .unwrap();
+    let after_write = data_versions(&store).await;
+    assert_ne!(after_write.0, after_log.0);
+}
+
+/// A commit is atomic per file only, so a crash while a tenant is deleted could leave
+/// its log rows behind. Opening the store removes the rows of tenants that no longer
+/// exist, and only those: a new tenant given the id must not inherit them.
+#[tokio::test]
+async fn opening_removes_log_rows_of_deleted_tenants() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scimd.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let mut entries = Vec::new();
+    for id in ["a", "b", "c"] {
+        store
+            .create_tenant(&NewTenant {
+                id: id.into(),
+                display_name: id.into(),
+                provisioning_enabled: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for status in [200, 201] {
+            entries.push(contract::log_entry(
+                id,
+                now,
+                status,
+                scimd_store::LogClient::Okta,
+                None,
+            ));
+        }
+    }
+    assert_eq!(store.append_request_logs(&entries).await.unwrap(), 6);
+    // As a crash between the two files' commits would leave it: the tenants gone from
+    // the main file, their rows still in the log's.
+    store
+        .with_writer(|conn| conn.execute("DELETE FROM tenants WHERE id IN ('a', 'c')", []))
+        .await
+        .unwrap();
+    store.close().await;
+
+    let reopened = SqliteStore::open(&path).await.unwrap();
+    let left: Vec<String> = reopened
+        .with_reader(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT tenant_id FROM logs.provisioning_logs ORDER BY tenant_id",
+            )?;
+            let rows = stmt.query_map([], |row| row.get(0))?;
+            rows.collect()
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, ["b"]);
+}

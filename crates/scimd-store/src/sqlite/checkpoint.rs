@@ -63,14 +63,22 @@ struct CheckpointResult {
     checkpointed: i64,
 }
 
-fn checkpoint(conn: &rusqlite::Connection, mode: &str) -> rusqlite::Result<CheckpointResult> {
-    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
-        Ok(CheckpointResult {
-            busy: row.get::<_, i64>(0)? != 0,
-            log: row.get(1)?,
-            checkpointed: row.get(2)?,
-        })
-    })
+fn checkpoint(
+    conn: &rusqlite::Connection,
+    schema: &str,
+    mode: &str,
+) -> rusqlite::Result<CheckpointResult> {
+    conn.query_row(
+        &format!("PRAGMA {schema}.wal_checkpoint({mode})"),
+        [],
+        |row| {
+            Ok(CheckpointResult {
+                busy: row.get::<_, i64>(0)? != 0,
+                log: row.get(1)?,
+                checkpointed: row.get(2)?,
+            })
+        },
+    )
 }
 
 /// The checkpoint connection's busy handler: short sleeps, a bounded number of them.
@@ -82,13 +90,25 @@ fn retry_briefly(tries: i32) -> bool {
     true
 }
 
-/// One round: a passive checkpoint, then a restart when the WAL is long and all copied.
+/// One round, for the main file and then the provisioning log's (each has its WAL).
 fn run_round(conn: &rusqlite::Connection, restart_pages: u32) -> rusqlite::Result<()> {
-    let passive = checkpoint(conn, "PASSIVE")?;
+    let main = run_round_of(conn, "main", restart_pages);
+    let log = run_round_of(conn, db::LOG_SCHEMA, restart_pages);
+    main.and(log)
+}
+
+/// A passive checkpoint of `schema`, then a restart when its WAL is long and all copied.
+fn run_round_of(
+    conn: &rusqlite::Connection,
+    schema: &str,
+    restart_pages: u32,
+) -> rusqlite::Result<()> {
+    let passive = checkpoint(conn, schema, "PASSIVE")?;
     let copied_all = !passive.busy && passive.log > 0 && passive.checkpointed == passive.log;
     if copied_all && passive.log >= i64::from(restart_pages) {
-        let restart = checkpoint(conn, "RESTART")?;
+        let restart = checkpoint(conn, schema, "RESTART")?;
         tracing::debug!(
+            schema,
             pages = passive.log,
             restarted = !restart.busy,
             "SQLite WAL restart checkpoint"
@@ -177,7 +197,7 @@ mod tests {
 
     /// Frames in the WAL now (a passive checkpoint reports it).
     fn wal_frames(conn: &Connection) -> i64 {
-        checkpoint(conn, "PASSIVE").unwrap().log
+        checkpoint(conn, "main", "PASSIVE").unwrap().log
     }
 
     /// The case a passive checkpoint alone leaves stuck: a reader that began while the
@@ -225,6 +245,37 @@ mod tests {
             after < 10,
             "the write after the round appended to a WAL of {written} frames ({after} now) \
              instead of starting it over"
+        );
+    }
+
+    /// The provisioning log's file has a WAL of its own, which a round also copies and
+    /// starts over.
+    #[test]
+    fn a_round_starts_the_log_files_wal_over_too() {
+        let (_dir, writer, checkpointer) = wal_database();
+        writer
+            .execute_batch("CREATE TABLE logs.l (x TEXT)")
+            .unwrap();
+        for _ in 0..50 {
+            writer
+                .execute("INSERT INTO logs.l VALUES (printf('%.4000c', 'x'))", [])
+                .unwrap();
+        }
+        let log_frames =
+            |conn: &Connection| checkpoint(conn, db::LOG_SCHEMA, "PASSIVE").unwrap().log;
+        let written = log_frames(&checkpointer);
+        assert!(
+            written >= 50,
+            "the rows went to the log's WAL ({written} frames)"
+        );
+        run_round(&checkpointer, 10).unwrap();
+        writer
+            .execute("INSERT INTO logs.l VALUES ('next')", [])
+            .unwrap();
+        let after = log_frames(&checkpointer);
+        assert!(
+            after < 10,
+            "the log's WAL went on from {written} frames to {after}"
         );
     }
 

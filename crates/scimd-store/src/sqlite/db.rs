@@ -11,7 +11,7 @@ use crate::{StoreError, StoreResult};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row, Statement, ToSql};
 use scimd_protocol::ScimError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Prepared statements kept per connection.
@@ -37,7 +37,44 @@ pub(super) fn args_of(binds: &[Bind]) -> Vec<&dyn ToSql> {
     binds.iter().map(|bind| bind as &dyn ToSql).collect()
 }
 
-/// Opens the one writer connection, creating the file and switching it to WAL.
+/// The schema name the provisioning log's file is attached under on every connection.
+pub(super) const LOG_SCHEMA: &str = "logs";
+
+/// The provisioning log's own file, next to the database at `main`: `scimd.db` keeps
+/// its log in `scimd-provisioning-log.db`.
+///
+/// Why a file of its own: every SCIM request appends a log row, and in WAL mode a
+/// reader's page cache is discarded whenever its database has had a commit since the
+/// reader's last read. With the log in the main file, each log commit cost every
+/// reader its cache, under a read-only load too (docs/benchmarks.md, item 49). SQLite
+/// keeps one page cache and one WAL per attached file, so log commits now leave the
+/// readers of users and groups alone.
+pub fn log_path(main: &Path) -> PathBuf {
+    let stem = main.file_stem().map_or_else(
+        || "scimd".into(),
+        |stem| stem.to_string_lossy().into_owned(),
+    );
+    let mut name = format!("{stem}-provisioning-log");
+    if let Some(extension) = main.extension() {
+        name.push('.');
+        name.push_str(&extension.to_string_lossy());
+    }
+    main.with_file_name(name)
+}
+
+/// Attaches the provisioning log's file (see [`log_path`]) as [`LOG_SCHEMA`], with the
+/// main file's durability setting (`synchronous` is per attached file). A read-only
+/// connection attaches it read-only.
+fn attach_log(conn: &Connection, main: &Path) -> rusqlite::Result<()> {
+    let log = log_path(main);
+    let log = log
+        .to_str()
+        .ok_or_else(|| rusqlite::Error::InvalidPath(log.clone()))?;
+    conn.execute(&format!("ATTACH DATABASE ?1 AS {LOG_SCHEMA}"), [log])?;
+    conn.execute_batch(&format!("PRAGMA {LOG_SCHEMA}.synchronous = NORMAL"))
+}
+
+/// Opens the one writer connection, creating the files and switching them to WAL.
 pub(super) fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -54,6 +91,12 @@ pub(super) fn open_writer(path: &Path, busy_timeout: Duration) -> rusqlite::Resu
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // The journal mode is a property of the file: set once here, readers inherit it.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    attach_log(&conn, path)?;
+    let _mode: String = conn.query_row(
+        &format!("PRAGMA {LOG_SCHEMA}.journal_mode = WAL"),
+        [],
+        |row| row.get(0),
+    )?;
     // Checkpoints run in the background (see `checkpoint`); this is the backstop.
     conn.pragma_update(
         None,
@@ -74,6 +117,7 @@ pub(super) fn open_checkpointer(
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&conn, busy_timeout)?;
+    attach_log(&conn, path)?;
     // Only the writer's commits should ever checkpoint automatically (the backstop).
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(conn)
@@ -86,6 +130,7 @@ pub(super) fn open_reader(path: &Path, busy_timeout: Duration) -> rusqlite::Resu
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&conn, busy_timeout)?;
+    attach_log(&conn, path)?;
     Ok(conn)
 }
 

@@ -1,6 +1,12 @@
 //! Provisioning logs on SQLite. The listing query is shared with PostgreSQL
 //! ([`crate::sql::log_query`]). `seq` is the table's rowid (migration 0005), so
 //! SQLite numbers the entries as they are appended.
+//!
+//! The table lives in the log's own file, attached as `logs` on every connection
+//! ([`super::db::log_path`]). Statements written here name it `logs.provisioning_logs`;
+//! the shared listing names it bare, which SQLite resolves to the one table of that
+//! name (the main file has none since its version 6). A foreign key cannot reach the
+//! main file's `tenants`, so [`delete_tenant_log`] and [`remove_orphans`] do its work.
 
 use super::db::{args_of, execute, query_all, query_opt};
 use crate::sql::log_query::{next_cursor, plan_list};
@@ -47,7 +53,7 @@ pub(super) fn append(conn: &Connection, entries: &[NewLogEntry]) -> StoreResult<
     }
     // `seq` is left out: it is the rowid, which SQLite assigns.
     let insert = format!(
-        "INSERT INTO provisioning_logs ({APPENDED_COLUMNS}) \
+        "INSERT INTO logs.provisioning_logs ({APPENDED_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     );
     let mut written = 0;
@@ -101,7 +107,7 @@ pub(super) fn prune(
 ) -> StoreResult<u64> {
     let by_age = execute(
         conn,
-        "DELETE FROM provisioning_logs WHERE tenant_id = $1 AND at < $2",
+        "DELETE FROM logs.provisioning_logs WHERE tenant_id = $1 AND at < $2",
         &[&tenant, &timestamp::format(older_than)],
     )?;
     // The newest entry beyond the ones kept, and everything older than it, go.
@@ -109,7 +115,7 @@ pub(super) fn prune(
         .map_err(|_| StoreError::Database("keep_newest out of range".into()))?;
     let boundary = query_opt(
         conn,
-        "SELECT at, seq FROM provisioning_logs WHERE tenant_id = $1 \
+        "SELECT at, seq FROM logs.provisioning_logs WHERE tenant_id = $1 \
          ORDER BY at DESC, seq DESC LIMIT 1 OFFSET $2",
         &[&tenant, &offset],
         |row| Ok((row.get::<_, String>("at")?, row.get::<_, i64>("seq")?)),
@@ -117,11 +123,49 @@ pub(super) fn prune(
     let by_count = match boundary {
         Some((at, seq)) => execute(
             conn,
-            "DELETE FROM provisioning_logs WHERE tenant_id = $1 \
+            "DELETE FROM logs.provisioning_logs WHERE tenant_id = $1 \
              AND (at < $2 OR (at = $2 AND seq <= $3))",
             &[&tenant, &at, &seq],
         )?,
         None => 0,
     };
     Ok(u64::try_from(by_age + by_count).unwrap_or(u64::MAX))
+}
+
+/// Deletes a tenant's whole log, in the transaction that deletes the tenant (what the
+/// foreign key's `ON DELETE CASCADE` did while the log shared the tenants' file).
+pub(super) fn delete_tenant_log(conn: &Connection, tenant: &str) -> StoreResult<u64> {
+    let deleted = execute(
+        conn,
+        "DELETE FROM logs.provisioning_logs WHERE tenant_id = $1",
+        &[&tenant],
+    )?;
+    Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+}
+
+/// Deletes the log rows of tenants that no longer exist. A commit in WAL mode is
+/// atomic per file only, so a crash during a tenant's deletion could keep its log rows
+/// while the tenant is gone; a new tenant given the same id must never see them. Run
+/// when the store opens: it visits each tenant id in the log once, by the listing
+/// index, not every row.
+pub(super) fn remove_orphans(conn: &Connection) -> StoreResult<u64> {
+    let mut removed = 0;
+    let mut after = String::new();
+    // One step per tenant id in the log; bounded by the number of rows, a fortiori.
+    loop {
+        let next: Option<String> = query_opt(
+            conn,
+            "SELECT tenant_id FROM logs.provisioning_logs WHERE tenant_id > $1 \
+             ORDER BY tenant_id LIMIT 1",
+            &[&after],
+            |row| Ok(row.get(0)?),
+        )?;
+        let Some(tenant) = next else {
+            return Ok(removed);
+        };
+        if !super::tenants::tenant_exists(conn, &tenant)? {
+            removed += delete_tenant_log(conn, &tenant)?;
+        }
+        after = tenant;
+    }
 }

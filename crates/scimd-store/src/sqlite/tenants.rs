@@ -163,7 +163,11 @@ pub(super) fn update_tenant(
 /// Deletes the tenant; foreign keys with ON DELETE CASCADE remove its tokens, users,
 /// groups, memberships and value index rows in the same transaction.
 pub(super) fn delete_tenant(conn: &Connection, id: &str) -> StoreResult<bool> {
-    Ok(execute(conn, "DELETE FROM tenants WHERE id = $1", &[&id])? > 0)
+    let deleted = execute(conn, "DELETE FROM tenants WHERE id = $1", &[&id])? > 0;
+    if deleted {
+        super::logs::delete_tenant_log(conn, id)?;
+    }
+    Ok(deleted)
 }
 
 /// Inserts a token; `oauth_client_id` names the OAuth client of an access token.
