@@ -1,7 +1,7 @@
 //! The SQLite backend, on rusqlite (bundled SQLite).
 //!
 //! One database file in WAL mode, and the provisioning log in a second one, attached
-//! as `logs` on every connection (see [`db::log_path`] for why). Writes go to one writer connection, in `BEGIN
+//! as `logs` on every connection (see `db::log_path` for why). Writes go to one writer connection, in `BEGIN
 //! IMMEDIATE` transactions: SQLite allows one writer at a time anyway, and taking the
 //! write lock up front means a transaction never fails half-way with SQLITE_BUSY when
 //! it upgrades from reading to writing. Concurrent writes share a transaction (group

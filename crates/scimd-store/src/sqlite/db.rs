@@ -49,7 +49,7 @@ pub(super) const LOG_SCHEMA: &str = "logs";
 /// reader its cache, under a read-only load too (docs/benchmarks.md, item 49). SQLite
 /// keeps one page cache and one WAL per attached file, so log commits now leave the
 /// readers of users and groups alone.
-pub fn log_path(main: &Path) -> PathBuf {
+pub(super) fn log_path(main: &Path) -> PathBuf {
     let stem = main.file_stem().map_or_else(
         || "scimd".into(),
         |stem| stem.to_string_lossy().into_owned(),
