@@ -40,6 +40,11 @@ pub(super) fn args_of(binds: &[Bind]) -> Vec<&dyn ToSql> {
 /// The schema name the provisioning log's file is attached under on every connection.
 pub(super) const LOG_SCHEMA: &str = "logs";
 
+/// Page cache per connection for the log's file, in KiB. Appends touch only the right
+/// edge of two B-trees and listings are occasional, so SQLite's default (2,000 KiB per
+/// connection, on top of the main file's) would only hold pages nobody reads again.
+const LOG_CACHE_KIB: u32 = 256;
+
 /// The provisioning log's own file, next to the database at `main`: `scimd.db` keeps
 /// its log in `scimd-provisioning-log.db`.
 ///
@@ -71,7 +76,9 @@ fn attach_log(conn: &Connection, main: &Path) -> rusqlite::Result<()> {
         .to_str()
         .ok_or_else(|| rusqlite::Error::InvalidPath(log.clone()))?;
     conn.execute(&format!("ATTACH DATABASE ?1 AS {LOG_SCHEMA}"), [log])?;
-    conn.execute_batch(&format!("PRAGMA {LOG_SCHEMA}.synchronous = NORMAL"))
+    conn.execute_batch(&format!(
+        "PRAGMA {LOG_SCHEMA}.synchronous = NORMAL; PRAGMA {LOG_SCHEMA}.cache_size = -{LOG_CACHE_KIB};"
+    ))
 }
 
 /// Opens the one writer connection, creating the files and switching them to WAL.
