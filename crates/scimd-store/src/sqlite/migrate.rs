@@ -21,44 +21,58 @@ struct Migration {
     before: Option<fn(&Connection) -> StoreResult<()>>,
 }
 
+impl Migration {
+    const fn sql(version: i64, name: &'static str, sql: &'static str) -> Self {
+        Migration {
+            version,
+            name,
+            sql,
+            before: None,
+        }
+    }
+
+    /// The same migration with work to do before its transaction.
+    const fn after(self, before: fn(&Connection) -> StoreResult<()>) -> Self {
+        Migration {
+            before: Some(before),
+            ..self
+        }
+    }
+}
+
 /// The main file's migrations, in version order.
 const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "initial",
-        sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-        before: None,
-    },
-    Migration {
-        version: 2,
-        name: "credentials",
-        sql: include_str!("../../migrations/sqlite/0002_credentials.sql"),
-        before: None,
-    },
-    Migration {
-        version: 3,
-        name: "provisioning_logs",
-        sql: include_str!("../../migrations/sqlite/0003_provisioning_logs.sql"),
-        before: None,
-    },
-    Migration {
-        version: 4,
-        name: "log_write_cost",
-        sql: include_str!("../../migrations/sqlite/0004_log_write_cost.sql"),
-        before: None,
-    },
-    Migration {
-        version: 5,
-        name: "log_seq_is_rowid",
-        sql: include_str!("../../migrations/sqlite/0005_log_seq_is_rowid.sql"),
-        before: None,
-    },
-    Migration {
-        version: 6,
-        name: "provisioning_log_own_file",
-        sql: include_str!("../../migrations/sqlite/0006_provisioning_log_own_file.sql"),
-        before: Some(move_log_to_its_file),
-    },
+    Migration::sql(
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    Migration::sql(
+        2,
+        "credentials",
+        include_str!("../../migrations/sqlite/0002_credentials.sql"),
+    ),
+    Migration::sql(
+        3,
+        "provisioning_logs",
+        include_str!("../../migrations/sqlite/0003_provisioning_logs.sql"),
+    ),
+    Migration::sql(
+        4,
+        "log_write_cost",
+        include_str!("../../migrations/sqlite/0004_log_write_cost.sql"),
+    ),
+    Migration::sql(
+        5,
+        "log_seq_is_rowid",
+        include_str!("../../migrations/sqlite/0005_log_seq_is_rowid.sql"),
+    ),
+    Migration::sql(
+        6,
+        "provisioning_log_own_file",
+        include_str!("../../migrations/sqlite/0006_provisioning_log_own_file.sql"),
+    )
+    .after(move_log_to_its_file),
 ];
 
 /// The log file's schema versions (`PRAGMA logs.user_version`), in order.
