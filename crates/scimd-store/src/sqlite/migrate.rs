@@ -231,21 +231,26 @@ mod tests {
     const AT_1: &str = "2026-01-01T00:00:01.000000Z";
     const AT_2: &str = "2026-01-01T00:00:02.000000Z";
 
-    /// Migration 0005 renumbers the log across tenants and keeps each tenant's order,
-    /// including entries that share an `at`; 0006 moves it, numbers and all, to its
-    /// own file; later appends come after them.
-    #[test]
-    fn versions_5_and_6_renumber_the_log_and_move_it_to_its_file() {
-        let (_dir, mut conn) = database_at_version(4);
+    /// Tenants `a` and `b`, straight into the table (any schema version has it).
+    fn tenants_a_and_b(conn: &Connection) {
         for tenant in ["a", "b"] {
             execute(
-                &conn,
+                conn,
                 "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
                  VALUES ($1, $1, 1, $2, $2)",
                 &[&tenant, &AT_1],
             )
             .expect("tenant");
         }
+    }
+
+    /// Migration 0005 renumbers the log across tenants and keeps each tenant's order,
+    /// including entries that share an `at`; 0006 moves it, numbers and all, to its
+    /// own file; later appends come after them.
+    #[test]
+    fn versions_5_and_6_renumber_the_log_and_move_it_to_its_file() {
+        let (_dir, mut conn) = database_at_version(4);
+        tenants_a_and_b(&conn);
         // Version 4 numbered per tenant: a has 1-3, b has 1-2; a's 1 and 2 share an `at`.
         let old_rows = [
             ("a", 1, AT_1, "a-first"),
@@ -341,15 +346,7 @@ mod tests {
     /// Version 5's log, with rows of two tenants.
     fn version_5_with_log_rows() -> (tempfile::TempDir, Connection) {
         let (dir, conn) = database_at_version(5);
-        for tenant in ["a", "b"] {
-            execute(
-                &conn,
-                "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated) \
-                 VALUES ($1, $1, 1, $2, $2)",
-                &[&tenant, &AT_1],
-            )
-            .expect("tenant");
-        }
+        tenants_a_and_b(&conn);
         for (tenant, at, request_id) in [("a", AT_1, "a-1"), ("b", AT_1, "b-1"), ("a", AT_2, "a-2")]
         {
             execute(
