@@ -252,3 +252,26 @@ pub(crate) fn write_error(err: rusqlite::Error) -> StoreError {
     }
     err.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::log_path;
+    use std::path::Path;
+
+    /// The log's file is named after the database's, in the same directory, as the
+    /// README documents.
+    #[test]
+    fn the_log_file_is_named_after_the_database() {
+        let cases = [
+            (
+                "/var/lib/scimd/scimd.db",
+                "/var/lib/scimd/scimd-provisioning-log.db",
+            ),
+            ("data/acme.sqlite", "data/acme-provisioning-log.sqlite"),
+            ("/srv/store", "/srv/store-provisioning-log"),
+        ];
+        for (main, log) in cases {
+            assert_eq!(log_path(Path::new(main)), Path::new(log), "{main}");
+        }
+    }
+}
