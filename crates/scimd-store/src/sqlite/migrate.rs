@@ -126,22 +126,28 @@ fn move_log_to_its_file(conn: &Connection) -> StoreResult<()> {
     // A commit in WAL mode with synchronous=NORMAL is durable only at the next
     // checkpoint; this one must be durable before the originals go.
     conn.execute_batch(&format!("PRAGMA {LOG_SCHEMA}.synchronous = FULL"))?;
-    let copied = conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE;
-         INSERT OR IGNORE INTO {LOG_SCHEMA}.provisioning_logs (
-             seq, tenant_id, at, method, path, status, latency_us, scim_type, detail,
-             client, resource_id, request_id, request_body, response_body)
-         SELECT seq, tenant_id, at, method, path, status, latency_us, scim_type, detail,
-                client, resource_id, request_id, request_body, response_body
-         FROM main.provisioning_logs ORDER BY seq;
-         COMMIT;"
-    ));
-    if copied.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
-    }
+    let copied = copy_log_rows(conn);
     let restored = conn.execute_batch(&format!("PRAGMA {LOG_SCHEMA}.synchronous = NORMAL"));
     copied?;
     Ok(restored?)
+}
+
+/// The copy of [`move_log_to_its_file`], in a transaction of its own (rolled back when
+/// dropped uncommitted).
+fn copy_log_rows(conn: &Connection) -> rusqlite::Result<()> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    tx.execute(
+        &format!(
+            "INSERT OR IGNORE INTO {LOG_SCHEMA}.provisioning_logs (
+                 seq, tenant_id, at, method, path, status, latency_us, scim_type, detail,
+                 client, resource_id, request_id, request_body, response_body)
+             SELECT seq, tenant_id, at, method, path, status, latency_us, scim_type, detail,
+                    client, resource_id, request_id, request_body, response_body
+             FROM main.provisioning_logs ORDER BY seq"
+        ),
+        [],
+    )?;
+    tx.commit()
 }
 
 /// Applies those of `migrations` the database has not seen yet (tests stop early to
