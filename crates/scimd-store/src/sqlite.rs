@@ -45,6 +45,7 @@ mod db;
 mod logs;
 mod members;
 mod migrate;
+mod read_anchor;
 mod resources;
 mod tenants;
 mod writer;
@@ -235,16 +236,22 @@ impl SqliteStore {
         })
         .await
         .map_err(join_error)??;
-        let writer = writer::Writer::start(writer, options.acquire_timeout)
+        // Without the thread the writer's backstop checkpoints alone: slower, not wrong.
+        let (checkpointer, commit_signal) = match checkpoint::Checkpointer::start(
+            path,
+            busy_timeout,
+            options.wal_restart_pages,
+            checkpoint::CHECKPOINT_INTERVAL,
+        ) {
+            Ok((checkpointer, signal)) => (Some(checkpointer), Some(signal)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not start the SQLite checkpoint thread");
+                (None, None)
+            }
+        };
+        let writer = writer::Writer::start(writer, options.acquire_timeout, commit_signal)
             .map_err(|e| StoreError::Database(format!("could not start the SQLite writer: {e}")))?;
         let max_readers = options.readers.max(1);
-        // Without the thread the writer's backstop checkpoints alone: slower, not wrong.
-        let checkpointer =
-            checkpoint::Checkpointer::start(path, busy_timeout, options.wal_restart_pages)
-                .map_err(|e| {
-                    tracing::warn!(error = %e, "could not start the SQLite checkpoint thread");
-                })
-                .ok();
         Ok(SqliteStore {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
@@ -416,7 +423,11 @@ impl SqliteStore {
     /// afterwards fail with [`StoreError::Unavailable`].
     pub async fn close(&self) {
         if let Some(checkpointer) = &self.shared.checkpointer {
-            checkpointer.stop();
+            if let Some(thread) = checkpointer.stop_and_take() {
+                // Bounded: a round in progress ends within its retries. A panic in the
+                // thread has been reported by the panic hook already.
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            }
         }
         self.shared.read_permits.close();
         let idle = {
@@ -750,7 +761,9 @@ impl Store for SqliteStore {
         while offset < entries.len() {
             let (batch, start, queued) = (entries.clone(), offset, queued.clone());
             let (end, appended) = self
-                .write(move |conn| {
+                .shared
+                .writer
+                .write_log_only(move |conn| {
                     let (mut end, mut appended) = (start, 0);
                     while end < batch.len() {
                         let stop = (end + LOG_APPEND_CHUNK).min(batch.len());

@@ -28,6 +28,7 @@
 //! queued); one that waited longer is answered [`StoreError::Unavailable`] without
 //! running, as a busy writer was before this thread existed.
 
+use super::checkpoint::CommitSignal;
 use super::db;
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
@@ -45,6 +46,9 @@ pub(super) const MAX_GROUP: usize = 32;
 /// Writes that may wait in the queue; a full queue makes callers wait (bounded by
 /// `acquire_timeout`), which only happens far past any sane load.
 const QUEUE_CAPACITY: usize = 4096;
+
+/// Sends the answer of raw work that ran.
+type Answer = Box<dyn FnOnce() + Send>;
 
 /// Sends the answer of a write that ran: given the group's commit outcome.
 type Deliver = Box<dyn FnOnce(StoreResult<()>) + Send>;
@@ -64,9 +68,16 @@ struct Ran {
 
 enum Job {
     /// A write, run in a group's transaction inside its own savepoint.
-    Write { enqueued_at: Instant, run: RunWrite },
+    Write {
+        enqueued_at: Instant,
+        run: RunWrite,
+        /// Whether it may change the main file (not only the provisioning log's).
+        changes_main: bool,
+    },
     /// Work outside any transaction (test hooks, maintenance), run alone.
-    Raw(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// It returns how to send its answer, which waits until the read anchor has been
+    /// told about the change.
+    Raw(Box<dyn FnOnce(&mut Connection) -> Answer + Send>),
     /// Close the connection (checkpointing the WAL) and end the thread.
     Close(oneshot::Sender<()>),
 }
@@ -125,8 +136,14 @@ fn duplicate(err: &StoreError) -> StoreError {
 }
 
 impl Writer {
-    /// Starts the thread that owns `conn` (migrated, in WAL mode).
-    pub(super) fn start(conn: Connection, acquire_timeout: Duration) -> std::io::Result<Writer> {
+    /// Starts the thread that owns `conn` (migrated, in WAL mode). After each
+    /// transaction that may have changed the main file it tells `on_commit`, so that
+    /// the read anchor lets go of its snapshot ([`super::read_anchor`]).
+    pub(super) fn start(
+        conn: Connection,
+        acquire_timeout: Duration,
+        on_commit: Option<CommitSignal>,
+    ) -> std::io::Result<Writer> {
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
         let busy = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(WriterCounters::default());
@@ -142,7 +159,14 @@ impl Writer {
                         receiver: jobs,
                         queued,
                     };
-                    run_thread(conn, jobs, &busy, &counters, acquire_timeout)
+                    run_thread(
+                        conn,
+                        jobs,
+                        &busy,
+                        &counters,
+                        acquire_timeout,
+                        on_commit.as_ref(),
+                    )
                 })?
         };
         Ok(Writer {
@@ -200,6 +224,26 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.write_to(true, write).await
+    }
+
+    /// [`Writer::write`] for a write that changes only the provisioning log's file.
+    /// Such commits leave the read anchor where it is ([`super::read_anchor`]); one
+    /// that does change the main file only costs readers their shared lock until the
+    /// next checkpoint round.
+    pub(super) async fn write_log_only<T, F>(&self, write: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.write_to(false, write).await
+    }
+
+    async fn write_to<T, F>(&self, changes_main: bool, write: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel::<StoreResult<T>>();
         let run: RunWrite = Box::new(move |conn| {
             let conn = match conn {
@@ -221,6 +265,7 @@ impl Writer {
         self.enqueue(Job::Write {
             enqueued_at: Instant::now(),
             run,
+            changes_main,
         })
         .await?;
         // The thread answers every job it takes; a dropped answer means it stopped.
@@ -237,7 +282,9 @@ impl Writer {
         self.enqueue(Job::Raw(Box::new(move |conn| {
             let result = catch_unwind(AssertUnwindSafe(|| work(conn)))
                 .unwrap_or_else(|_| Err(write_panicked()));
-            let _ = answer.send(result);
+            Box::new(move || {
+                let _ = answer.send(result);
+            })
         })))
         .await?;
         answered.await.unwrap_or_else(|_| Err(closed()))
@@ -339,6 +386,7 @@ fn run_thread(
     busy: &AtomicBool,
     counters: &WriterCounters,
     acquire_timeout: Duration,
+    on_commit: Option<&CommitSignal>,
 ) {
     let mut next = None;
     loop {
@@ -352,19 +400,30 @@ fn run_thread(
         };
         busy.store(true, Ordering::Relaxed);
         match job {
-            Job::Write { enqueued_at, run } => {
-                next = commit_group(
-                    &conn,
+            Job::Write {
+                enqueued_at,
+                run,
+                changes_main,
+            } => {
+                let first = First {
                     enqueued_at,
                     run,
+                    changes_main,
+                };
+                next = commit_group(
+                    &conn,
+                    first,
                     &mut jobs,
                     counters,
                     acquire_timeout,
+                    on_commit,
                 );
             }
             Job::Raw(work) => {
                 end_open_transaction(&conn);
-                work(&mut conn);
+                let answer = work(&mut conn);
+                main_changed(on_commit);
+                answer();
             }
             Job::Close(done) => {
                 drop(conn);
@@ -374,6 +433,21 @@ fn run_thread(
         }
         busy.store(false, Ordering::Relaxed);
     }
+}
+
+/// Tells the read anchor that the main file may have changed (after a failed write
+/// too: telling costs less than knowing).
+fn main_changed(on_commit: Option<&CommitSignal>) {
+    if let Some(signal) = on_commit {
+        signal.main_changed();
+    }
+}
+
+/// The write that starts a group.
+struct First {
+    enqueued_at: Instant,
+    run: RunWrite,
+    changes_main: bool,
 }
 
 /// A transaction left open (a rollback that failed) is ended before new work.
@@ -395,12 +469,17 @@ fn execute_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
 /// Returns a non-write job met while gathering, to run next.
 fn commit_group(
     conn: &Connection,
-    enqueued_at: Instant,
-    first: RunWrite,
+    first: First,
     jobs: &mut JobQueue,
     counters: &WriterCounters,
     acquire_timeout: Duration,
+    on_commit: Option<&CommitSignal>,
 ) -> Option<Job> {
+    let First {
+        enqueued_at,
+        run: first,
+        mut changes_main,
+    } = first;
     end_open_transaction(conn);
     if enqueued_at.elapsed() > acquire_timeout {
         (first(Err(timed_out())).deliver)(Ok(()));
@@ -427,7 +506,14 @@ fn commit_group(
     let mut left_over = None;
     while committed_answers.len() < MAX_GROUP {
         let (enqueued_at, run) = match jobs.next_waiting() {
-            Some(Job::Write { enqueued_at, run }) => (enqueued_at, run),
+            Some(Job::Write {
+                enqueued_at,
+                run,
+                changes_main: changes,
+            }) => {
+                changes_main |= changes;
+                (enqueued_at, run)
+            }
             Some(other) => {
                 left_over = Some(other);
                 break;
@@ -448,6 +534,10 @@ fn commit_group(
     let committed = execute_cached(conn, "COMMIT");
     if committed.is_err() {
         end_open_transaction(conn);
+    }
+    // Told before the answers, so that the anchor lets go as early as it can.
+    if changes_main {
+        main_changed(on_commit);
     }
     for answer in committed_answers {
         answer(match &committed {
@@ -505,4 +595,35 @@ fn lost() -> StoreError {
         "SQLite rolled the write transaction back (I/O error or full disk); nothing was written"
             .into(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes tell the read anchor that the main file changed; the provisioning log's
+    /// appends, which change only the log's file, do not.
+    #[tokio::test]
+    async fn only_writes_that_may_change_the_main_file_are_signalled() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = db::open_writer(&dir.path().join("w.db"), Duration::from_secs(5)).unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER); CREATE TABLE logs.l (x INTEGER);")
+            .unwrap();
+        let signal = CommitSignal::unheard();
+        let writer = Writer::start(conn, Duration::from_secs(5), Some(signal.clone())).unwrap();
+
+        writer
+            .write_log_only(|conn| Ok(conn.execute("INSERT INTO logs.l VALUES (1)", [])?))
+            .await
+            .unwrap();
+        assert_eq!(signal.changes(), 0);
+        writer
+            .write(|conn| Ok(conn.execute("INSERT INTO t VALUES (1)", [])?))
+            .await
+            .unwrap();
+        assert_eq!(signal.changes(), 1);
+        writer.raw(|_| Ok(())).await.unwrap();
+        assert_eq!(signal.changes(), 2, "raw work may change anything");
+        writer.close().await;
+    }
 }
