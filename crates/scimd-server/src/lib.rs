@@ -54,8 +54,7 @@ pub fn app(state: AppState) -> Router {
     let limits = &state.config().limits;
     let max_body = limits.max_body_bytes;
     let router = Router::new()
-        .nest(
-            "/scim/v2/{tenant}",
+        .merge(
             scim::routes(limits).layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 provisioning_log::record_scim_request,
