@@ -495,8 +495,7 @@ mod tests {
     }
 
     /// The thread takes the anchor at once (and after each round), and lets go of it
-    /// at the first change of the main file; a change while it is not held sends
-    /// nothing more.
+    /// at the first change of the main file; a later change is only counted.
     #[test]
     fn the_anchor_is_held_until_the_main_file_changes() {
         let (dir, writer, probe) = wal_database();
@@ -527,6 +526,7 @@ mod tests {
         );
         signal.main_changed();
         assert_eq!(signal.anchor.changes.load(Ordering::SeqCst), 2);
+        assert!(!signal.anchor.held.load(Ordering::SeqCst));
 
         let thread = checkpointer.stop_and_take().unwrap();
         thread.join().unwrap();
