@@ -38,8 +38,13 @@
 //!   than the hop itself; reads that can be large (a group's members, list pages,
 //!   counts over a tenant, logs) hop to a blocking thread so they cannot stall the
 //!   runtime's workers.
+//! - **Authentication's read** (a tenant with one of its tokens) is answered from
+//!   memory when it can ([`credential_cache`]): the writer empties that cache when a
+//!   tenant or token changes, and the checkpoint thread when another process changed
+//!   one.
 
 mod checkpoint;
+mod credential_cache;
 mod credentials;
 mod db;
 mod logs;
@@ -50,6 +55,7 @@ mod resources;
 mod tenants;
 mod writer;
 
+pub use credential_cache::CredentialCacheStats;
 /// The rusqlite this backend is built on, for the test hooks [`SqliteStore::with_reader`]
 /// and [`SqliteStore::with_writer`].
 pub use rusqlite;
@@ -142,6 +148,10 @@ struct Shared {
     max_readers: u32,
     /// The background WAL checkpoint; stops when the store is closed or dropped.
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// Tenants and tokens as authentication reads them; `None` when the checkpoint
+    /// thread did not start, since without it another process's changes would go
+    /// unseen.
+    credentials: Option<Arc<credential_cache::CredentialCache>>,
 }
 
 impl Drop for Shared {
@@ -222,26 +232,31 @@ impl SqliteStore {
         let busy_timeout = options.busy_timeout;
         // Opening creates the file and switches it to WAL; migrations run on the writer.
         // Readers open later, on demand, read-only.
-        let writer = tokio::task::spawn_blocking(move || -> StoreResult<Connection> {
-            let mut conn = db::open_writer(&writer_path, busy_timeout)?;
-            migrate::run(&mut conn)?;
-            let orphans = logs::remove_orphans(&conn)?;
-            if orphans > 0 {
-                tracing::info!(
-                    entries = orphans,
-                    "removed provisioning-log entries of deleted tenants"
-                );
-            }
-            Ok(conn)
-        })
-        .await
-        .map_err(join_error)??;
+        let (writer, epoch) =
+            tokio::task::spawn_blocking(move || -> StoreResult<(Connection, i64)> {
+                let mut conn = db::open_writer(&writer_path, busy_timeout)?;
+                migrate::run(&mut conn)?;
+                // Read before anything can be cached: the poll starts from it.
+                let epoch = credential_cache::read_epoch(&conn)?;
+                let orphans = logs::remove_orphans(&conn)?;
+                if orphans > 0 {
+                    tracing::info!(
+                        entries = orphans,
+                        "removed provisioning-log entries of deleted tenants"
+                    );
+                }
+                Ok((conn, epoch))
+            })
+            .await
+            .map_err(join_error)??;
+        let credentials = Arc::new(credential_cache::CredentialCache::default());
         // Without the thread the writer's backstop checkpoints alone: slower, not wrong.
-        let (checkpointer, commit_signal) = match checkpoint::Checkpointer::start(
+        let (checkpointer, anchor) = match checkpoint::Checkpointer::start(
             path,
             busy_timeout,
             options.wal_restart_pages,
             checkpoint::CHECKPOINT_INTERVAL,
+            Some(credential_cache::EpochPoll::new(credentials.clone(), epoch)),
         ) {
             Ok((checkpointer, signal)) => (Some(checkpointer), Some(signal)),
             Err(e) => {
@@ -249,7 +264,15 @@ impl SqliteStore {
                 (None, None)
             }
         };
-        let writer = writer::Writer::start(writer, options.acquire_timeout, commit_signal)
+        // The cache is used only with the thread that sees other processes' changes.
+        let credentials = checkpointer.is_some().then_some(credentials);
+        let on_commit = writer::OnCommit {
+            anchor,
+            credentials: credentials
+                .clone()
+                .map(|cache| credential_cache::CredentialWatch::install(&writer, cache)),
+        };
+        let writer = writer::Writer::start(writer, options.acquire_timeout, on_commit)
             .map_err(|e| StoreError::Database(format!("could not start the SQLite writer: {e}")))?;
         let max_readers = options.readers.max(1);
         Ok(SqliteStore {
@@ -264,6 +287,7 @@ impl SqliteStore {
                 )),
                 max_readers,
                 checkpointer,
+                credentials,
             }),
             uniqueness: options.uniqueness,
         })
@@ -358,6 +382,12 @@ impl SqliteStore {
     /// them: `writes / transactions` is the average group size (see [`writer`]).
     pub fn writer_stats(&self) -> WriterStats {
         self.shared.writer.stats()
+    }
+
+    /// How often authentication's read was answered from memory
+    /// ([`credential_cache`]); `None` when the cache is off.
+    pub fn credential_cache_stats(&self) -> Option<CredentialCacheStats> {
+        self.shared.credentials.as_ref().map(|cache| cache.stats())
     }
 
     /// For tests and maintenance: runs `f` on a read-only connection (on a blocking
@@ -600,11 +630,22 @@ impl Store for SqliteStore {
         tenant: &str,
         token_id: &str,
     ) -> StoreResult<Option<(Tenant, Option<TokenRecord>)>> {
+        let cache = self.shared.credentials.as_ref();
+        // Taken before the read: see `credential_cache` on why.
+        let generation = cache.map(|cache| cache.generation());
+        if let Some(cached) = cache.and_then(|cache| cache.get(tenant, token_id)) {
+            return Ok(Some(cached));
+        }
         let (tenant, token_id) = (tenant.to_owned(), token_id.to_owned());
-        self.read_one_statement(move |conn| {
-            tenants::get_tenant_with_token(conn, &tenant, &token_id)
-        })
-        .await
+        let read = self
+            .read_one_statement(move |conn| {
+                tenants::get_tenant_with_token(conn, &tenant, &token_id)
+            })
+            .await?;
+        if let (Some(cache), Some(generation)) = (cache, generation) {
+            cache.insert(generation, &read);
+        }
+        Ok(read)
     }
 
     async fn list_tokens(&self, tenant: &str) -> StoreResult<Vec<TokenRecord>> {

@@ -2,6 +2,7 @@
 //! JSON output and exit codes, settings precedence, and a served instance (first-start
 //! output, tokens accepted and revoked while it runs, clean stop on SIGTERM).
 
+use reqwest::StatusCode;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -449,6 +450,25 @@ async fn get_users(scim_url: &str, token: &str) -> reqwest::StatusCode {
         .status()
 }
 
+/// `GET /Users`'s status once it is `expected`, or the last one seen after a few
+/// seconds. A running server keeps tokens in memory and sees a change made by
+/// another process (this CLI) within 20 ms of its commit (the SQLite credential
+/// cache's epoch poll); the seconds are a safety net, not the promise.
+async fn get_users_settled(
+    scim_url: &str,
+    token: &str,
+    expected: reqwest::StatusCode,
+) -> reqwest::StatusCode {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = get_users(scim_url, token).await;
+        if status == expected || Instant::now() >= deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn first_start_prints_a_url_and_token_that_work_and_sigterm_stops_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
@@ -545,7 +565,10 @@ async fn tokens_created_and_revoked_by_the_cli_take_effect_on_a_running_server()
             created["id"].as_str().unwrap(),
         ],
     );
-    assert_eq!(get_users(&scim_url, &token).await.as_u16(), 401);
+    assert_eq!(
+        get_users_settled(&scim_url, &token, StatusCode::UNAUTHORIZED).await,
+        StatusCode::UNAUTHORIZED
+    );
 
     // A tenant created while serving is reachable at once.
     let acme = ok_json(dir, &["tenant", "create", "acme", "--json"]);
@@ -610,8 +633,12 @@ async fn rotation_keeps_old_tokens_working_through_the_grace_period_only() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 401);
-    assert_eq!(get_users(&scim_url, &second).await.as_u16(), 401);
+    for old in [&first, &second] {
+        assert_eq!(
+            get_users_settled(&scim_url, old, StatusCode::UNAUTHORIZED).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
     assert_eq!(get_users(&scim_url, &third).await.as_u16(), 200);
     assert_eq!(served.terminate().code(), Some(0));
 }
@@ -626,7 +653,10 @@ async fn disabling_provisioning_gives_403_and_enabling_returns_url_and_a_new_tok
     assert_eq!(get_users(&scim_url, &first).await.as_u16(), 200);
 
     ok(dir, &["tenant", "disable", "default"]);
-    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 403);
+    assert_eq!(
+        get_users_settled(&scim_url, &first, StatusCode::FORBIDDEN).await,
+        StatusCode::FORBIDDEN
+    );
     let listed = ok_json(dir, &["tenant", "list", "--json"]);
     assert_eq!(listed[0]["provisioning_enabled"], false, "{listed}");
 
@@ -636,7 +666,10 @@ async fn disabling_provisioning_gives_403_and_enabling_returns_url_and_a_new_tok
     assert_ne!(second, first);
     // Both the old token (never revoked) and the new one work again.
     assert_eq!(get_users(&scim_url, second).await.as_u16(), 200);
-    assert_eq!(get_users(&scim_url, &first).await.as_u16(), 200);
+    assert_eq!(
+        get_users_settled(&scim_url, &first, StatusCode::OK).await,
+        StatusCode::OK
+    );
     let missing = fails(dir, &["tenant", "disable", "nope"], 1);
     assert!(missing.contains("no tenant 'nope'"), "{missing}");
     assert_eq!(served.terminate().code(), Some(0));

@@ -25,10 +25,13 @@
 //!
 //! The thread also owns the read anchor ([`super::read_anchor`]): after each round it
 //! takes the newest snapshot and keeps it until the writer next changes the main file
-//! ([`CommitSignal`]), and it lets go of it for the length of each round.
+//! ([`CommitSignal`]), and it lets go of it for the length of each round. And every
+//! [`EPOCH_POLL_INTERVAL`] it reads the credential epoch, to see tenants and tokens
+//! changed by another process ([`super::credential_cache`]).
 //!
 //! [`SqliteOptions::wal_restart_pages`]: super::SqliteOptions::wal_restart_pages
 
+use super::credential_cache::EpochPoll;
 use super::db;
 use super::read_anchor::ReadAnchor;
 use std::path::{Path, PathBuf};
@@ -57,6 +60,12 @@ pub(super) const RESTART_PAGES: u32 = 8_000;
 /// The writer's own automatic checkpoint threshold, in WAL pages (4 KiB each): ten
 /// times SQLite's default, reached only when the background checkpoint cannot keep up.
 pub(super) const BACKSTOP_PAGES: u32 = 10_000;
+
+/// How often the thread reads the credential epoch between rounds: the longest a
+/// change to a tenant or token made by another process (the CLI) goes unseen by the
+/// credential cache ([`super::credential_cache`]). A read of one cached row, some
+/// microseconds, 50 times a second.
+pub(super) const EPOCH_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// How long the RESTART checkpoint waits for a lock (the write lock, then the readers)
 /// between tries. SQLite's own busy handler sleeps whole milliseconds, growing; the
@@ -202,12 +211,14 @@ pub(super) struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread for the database at `path` (which exists and is in WAL
     /// mode), with a round every `interval` ([`CHECKPOINT_INTERVAL`] but in tests),
-    /// and returns the signal the writer gives it after each commit.
+    /// and returns the signal the writer gives it after each commit. `epoch_poll`
+    /// runs after every round.
     pub(super) fn start(
         path: &Path,
         busy_timeout: Duration,
         restart_pages: u32,
         interval: Duration,
+        epoch_poll: Option<EpochPoll>,
     ) -> std::io::Result<(Checkpointer, CommitSignal)> {
         let (sender, signals) = mpsc::channel::<Signal>();
         let anchor_state = Arc::new(AnchorState::default());
@@ -236,11 +247,12 @@ impl Checkpointer {
                         tracing::warn!(error = %e, "could not open the SQLite read anchor");
                     })
                     .ok();
-                let rounds = Rounds {
+                let mut rounds = Rounds {
                     conn: &conn,
                     restart_pages,
                     interval,
                     state: &anchor_state,
+                    epoch_poll,
                 };
                 rounds.run(&signals, anchor);
             })?;
@@ -293,24 +305,40 @@ struct Rounds<'a> {
     restart_pages: u32,
     interval: Duration,
     state: &'a AnchorState,
+    epoch_poll: Option<EpochPoll>,
 }
 
 impl Rounds<'_> {
-    fn run(&self, signals: &mpsc::Receiver<Signal>, mut anchor: Option<ReadAnchor>) {
+    fn run(&mut self, signals: &mpsc::Receiver<Signal>, mut anchor: Option<ReadAnchor>) {
         loop {
+            // Before the anchor is held: the poll must read the newest commit, which
+            // it does on the checkpoint connection (the anchor only holds a mark).
+            if let Some(poll) = self.epoch_poll.as_mut() {
+                poll.poll(self.conn);
+            }
             if let Some(anchor) = anchor.as_mut() {
                 self.hold(anchor);
             }
             let next_round = Instant::now() + self.interval;
+            let mut next_poll = Instant::now() + EPOCH_POLL_INTERVAL;
             loop {
-                let wait = next_round.saturating_duration_since(Instant::now());
-                match signals.recv_timeout(wait) {
+                let wake = match self.epoch_poll {
+                    Some(_) => next_round.min(next_poll),
+                    None => next_round,
+                };
+                match signals.recv_timeout(wake.saturating_duration_since(Instant::now())) {
                     Ok(Signal::MainChanged) => {
                         if let Some(anchor) = anchor.as_mut() {
                             anchor.release();
                         }
                     }
-                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Timeout) if Instant::now() >= next_round => break,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if let Some(poll) = self.epoch_poll.as_mut() {
+                            poll.poll(self.conn);
+                        }
+                        next_poll = Instant::now() + EPOCH_POLL_INTERVAL;
+                    }
                     // Told to stop, or the store (every sender) is gone.
                     Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 }
@@ -514,9 +542,14 @@ mod tests {
                 .unwrap();
         }
         // No round during the test: the anchor is held from the start.
-        let (checkpointer, signal) =
-            Checkpointer::start(&path, Duration::from_secs(5), 10, Duration::from_secs(3600))
-                .unwrap();
+        let (checkpointer, signal) = Checkpointer::start(
+            &path,
+            Duration::from_secs(5),
+            10,
+            Duration::from_secs(3600),
+            None,
+        )
+        .unwrap();
         assert!(
             eventually(|| signal.anchor.held.load(Ordering::SeqCst)),
             "the anchor was never held"
@@ -552,6 +585,7 @@ mod tests {
             restart_pages: 10,
             interval: Duration::from_secs(3600),
             state: &state,
+            epoch_poll: None,
         };
         let mut anchor =
             ReadAnchor::open(&dir.path().join("wal.db"), Duration::from_secs(5)).unwrap();

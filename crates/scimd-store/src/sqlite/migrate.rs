@@ -73,6 +73,11 @@ const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/sqlite/0006_provisioning_log_own_file.sql"),
     )
     .after(move_log_to_its_file),
+    Migration::sql(
+        7,
+        "credential_epoch",
+        include_str!("../../migrations/sqlite/0007_credential_epoch.sql"),
+    ),
 ];
 
 /// The log file's schema versions (`PRAGMA logs.user_version`), in order.

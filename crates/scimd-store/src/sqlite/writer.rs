@@ -29,6 +29,7 @@
 //! running, as a busy writer was before this thread existed.
 
 use super::checkpoint::CommitSignal;
+use super::credential_cache::CredentialWatch;
 use super::db;
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
@@ -137,12 +138,11 @@ fn duplicate(err: &StoreError) -> StoreError {
 
 impl Writer {
     /// Starts the thread that owns `conn` (migrated, in WAL mode). After each
-    /// transaction that may have changed the main file it tells `on_commit`, so that
-    /// the read anchor lets go of its snapshot ([`super::read_anchor`]).
+    /// transaction, before it answers, it tells `on_commit` (see [`OnCommit`]).
     pub(super) fn start(
         conn: Connection,
         acquire_timeout: Duration,
-        on_commit: Option<CommitSignal>,
+        on_commit: OnCommit,
     ) -> std::io::Result<Writer> {
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
         let busy = Arc::new(AtomicBool::new(false));
@@ -159,14 +159,7 @@ impl Writer {
                         receiver: jobs,
                         queued,
                     };
-                    run_thread(
-                        conn,
-                        jobs,
-                        &busy,
-                        &counters,
-                        acquire_timeout,
-                        on_commit.as_ref(),
-                    )
+                    run_thread(conn, jobs, &busy, &counters, acquire_timeout, &on_commit)
                 })?
         };
         Ok(Writer {
@@ -386,7 +379,7 @@ fn run_thread(
     busy: &AtomicBool,
     counters: &WriterCounters,
     acquire_timeout: Duration,
-    on_commit: Option<&CommitSignal>,
+    on_commit: &OnCommit,
 ) {
     let mut next = None;
     loop {
@@ -422,7 +415,7 @@ fn run_thread(
             Job::Raw(work) => {
                 end_open_transaction(&conn);
                 let answer = work(&mut conn);
-                main_changed(on_commit);
+                on_commit.ended(&conn, true);
                 answer();
             }
             Job::Close(done) => {
@@ -435,11 +428,31 @@ fn run_thread(
     }
 }
 
-/// Tells the read anchor that the main file may have changed (after a failed write
-/// too: telling costs less than knowing).
-fn main_changed(on_commit: Option<&CommitSignal>) {
-    if let Some(signal) = on_commit {
-        signal.main_changed();
+/// Who hears of the writer's transactions, after each one ends and before its writes
+/// are answered, so that what they keep is up to date by the time a writer's caller
+/// can act on the answer.
+#[derive(Debug, Default)]
+pub(super) struct OnCommit {
+    /// The read anchor, which lets go of its snapshot when the main file changes
+    /// ([`super::read_anchor`]).
+    pub(super) anchor: Option<CommitSignal>,
+    /// The credential cache, emptied when a tenant or a token changed
+    /// ([`super::credential_cache`]).
+    pub(super) credentials: Option<CredentialWatch>,
+}
+
+impl OnCommit {
+    /// A transaction on `conn` ended; `may_change_main` unless it only appended to
+    /// the log. Told after a failed write too: telling costs less than knowing.
+    fn ended(&self, conn: &Connection, may_change_main: bool) {
+        if may_change_main {
+            if let Some(signal) = &self.anchor {
+                signal.main_changed();
+            }
+        }
+        if let Some(credentials) = &self.credentials {
+            credentials.after_commit(conn);
+        }
     }
 }
 
@@ -473,7 +486,7 @@ fn commit_group(
     jobs: &mut JobQueue,
     counters: &WriterCounters,
     acquire_timeout: Duration,
-    on_commit: Option<&CommitSignal>,
+    on_commit: &OnCommit,
 ) -> Option<Job> {
     let First {
         enqueued_at,
@@ -535,10 +548,9 @@ fn commit_group(
     if committed.is_err() {
         end_open_transaction(conn);
     }
-    // Told before the answers, so that the anchor lets go as early as it can.
-    if changes_main {
-        main_changed(on_commit);
-    }
+    // Told before the answers: the anchor lets go as early as it can, and a revoked
+    // token is out of the credential cache before the revocation is answered.
+    on_commit.ended(conn, changes_main);
     for answer in committed_answers {
         answer(match &committed {
             Ok(()) => Ok(()),
@@ -610,7 +622,11 @@ mod tests {
         conn.execute_batch("CREATE TABLE t (x INTEGER); CREATE TABLE logs.l (x INTEGER);")
             .unwrap();
         let signal = CommitSignal::unheard();
-        let writer = Writer::start(conn, Duration::from_secs(5), Some(signal.clone())).unwrap();
+        let on_commit = OnCommit {
+            anchor: Some(signal.clone()),
+            credentials: None,
+        };
+        let writer = Writer::start(conn, Duration::from_secs(5), on_commit).unwrap();
 
         writer
             .write_log_only(|conn| Ok(conn.execute("INSERT INTO logs.l VALUES (1)", [])?))
