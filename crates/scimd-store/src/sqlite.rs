@@ -272,8 +272,11 @@ impl SqliteStore {
                 .clone()
                 .map(|cache| credential_cache::CredentialWatch::install(&writer, cache)),
         };
-        let writer = writer::Writer::start(writer, options.acquire_timeout, on_commit)
-            .map_err(|e| StoreError::Database(format!("could not start the SQLite writer: {e}")))?;
+        let writer =
+            writer::Writer::start(writer, options.acquire_timeout, busy_timeout, on_commit)
+                .map_err(|e| {
+                    StoreError::Database(format!("could not start the SQLite writer: {e}"))
+                })?;
         let max_readers = options.readers.max(1);
         Ok(SqliteStore {
             shared: Arc::new(Shared {

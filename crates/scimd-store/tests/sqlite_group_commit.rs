@@ -289,3 +289,61 @@ async fn a_log_batch_yields_the_writer_to_a_queued_write() {
     assert_eq!(after.writes - before.writes, 3, "{before:?} -> {after:?}");
     store.close().await;
 }
+
+/// Holds SQLite's write lock on `path` from another connection (as the CLI or a
+/// RESTART checkpoint would) for `held`, on a thread of its own.
+fn hold_the_write_lock(path: std::path::PathBuf, held: Duration) -> std::thread::JoinHandle<()> {
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(held);
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    is_locked.recv().unwrap();
+    holder
+}
+
+#[tokio::test]
+async fn a_write_waits_for_another_connections_write_lock() {
+    let (dir, store) = open().await;
+    let holder = hold_the_write_lock(dir.path().join("scimd.db"), Duration::from_millis(300));
+    store
+        .create(
+            "acme",
+            ResourceKind::User,
+            user("patient"),
+            Default::default(),
+        )
+        .await
+        .expect("the write waited for the lock instead of failing");
+    holder.join().unwrap();
+    assert_eq!(user_names(&store).await, ["patient"]);
+}
+
+#[tokio::test]
+async fn a_write_gives_up_after_the_busy_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scimd.db");
+    let options = scimd_store::sqlite::SqliteOptions {
+        busy_timeout: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(&path, &options).await.unwrap();
+    let holder = hold_the_write_lock(path, Duration::from_secs(1));
+    let outcome = store
+        .create_tenant(&NewTenant {
+            id: "acme".into(),
+            display_name: "Acme".into(),
+            provisioning_enabled: true,
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        matches!(outcome, Err(StoreError::Unavailable(_))),
+        "{outcome:?}"
+    );
+    holder.join().unwrap();
+    store.close().await;
+}

@@ -48,6 +48,45 @@ pub(super) const MAX_GROUP: usize = 32;
 /// `acquire_timeout`), which only happens far past any sane load.
 const QUEUE_CAPACITY: usize = 4096;
 
+/// How the writer waits for SQLite's write lock while another connection holds it:
+/// the background RESTART checkpoint does, for a few milliseconds across an `fsync`,
+/// every time the WAL starts over (`super::checkpoint`), and so does another process
+/// writing to the same file (the CLI). SQLite's own busy handler sleeps 1, 2, 5, 10
+/// ms... in turn, so a lock held for 3 ms kept the writer, and every write queued
+/// behind it, asleep for 8. The writer instead retries every [`SHORT_WAIT`] for the
+/// first [`SHORT_TRIES`] tries, then every [`LONG_WAIT`], until the store's
+/// `busy_timeout` has passed.
+const SHORT_WAIT: Duration = Duration::from_micros(100);
+const SHORT_TRIES: u32 = 200;
+const LONG_WAIT: Duration = Duration::from_millis(1);
+
+std::thread_local! {
+    /// The store's `busy_timeout`, on the writer thread (a busy handler is a plain
+    /// `fn`, so it cannot capture it).
+    static BUSY_TIMEOUT: std::cell::Cell<Duration> =
+        const { std::cell::Cell::new(Duration::from_secs(5)) };
+}
+
+/// The writer connection's busy handler: whether to try again after `tries` failed
+/// tries (it sleeps first). The time counted is a lower bound of the time slept, so
+/// it never gives up before `busy_timeout`.
+fn wait_for_the_write_lock(tries: i32) -> bool {
+    let tries = u32::try_from(tries).unwrap_or(0);
+    let (waited, next) = if tries < SHORT_TRIES {
+        (SHORT_WAIT * tries, SHORT_WAIT)
+    } else {
+        (
+            SHORT_WAIT * SHORT_TRIES + LONG_WAIT * (tries - SHORT_TRIES),
+            LONG_WAIT,
+        )
+    };
+    if waited >= BUSY_TIMEOUT.with(std::cell::Cell::get) {
+        return false;
+    }
+    std::thread::sleep(next);
+    true
+}
+
 /// Sends the answer of raw work that ran.
 type Answer = Box<dyn FnOnce() + Send>;
 
@@ -142,6 +181,7 @@ impl Writer {
     pub(super) fn start(
         conn: Connection,
         acquire_timeout: Duration,
+        busy_timeout: Duration,
         on_commit: OnCommit,
     ) -> std::io::Result<Writer> {
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
@@ -155,6 +195,10 @@ impl Writer {
             std::thread::Builder::new()
                 .name("scimd-sqlite-writer".into())
                 .spawn(move || {
+                    BUSY_TIMEOUT.with(|timeout| timeout.set(busy_timeout));
+                    if let Err(e) = conn.busy_handler(Some(wait_for_the_write_lock)) {
+                        tracing::warn!(error = %e, "could not set the SQLite writer's busy handler");
+                    }
                     let jobs = JobQueue {
                         receiver: jobs,
                         queued,
@@ -613,6 +657,24 @@ fn lost() -> StoreError {
 mod tests {
     use super::*;
 
+    /// The writer retries in short steps first, then in longer ones, and gives up
+    /// once the time it has slept reaches `busy_timeout`, not before.
+    #[test]
+    fn the_busy_handler_gives_up_at_the_busy_timeout() {
+        BUSY_TIMEOUT.with(|timeout| timeout.set(Duration::from_millis(2)));
+        assert!(wait_for_the_write_lock(0));
+        assert!(wait_for_the_write_lock(19), "1.9 ms slept");
+        assert!(!wait_for_the_write_lock(20), "2 ms slept");
+        BUSY_TIMEOUT.with(|timeout| timeout.set(Duration::from_millis(30)));
+        assert!(
+            wait_for_the_write_lock(199),
+            "19.9 ms slept, in short steps"
+        );
+        assert!(wait_for_the_write_lock(209), "29 ms slept");
+        assert!(!wait_for_the_write_lock(210), "30 ms slept");
+        assert!(!wait_for_the_write_lock(i32::MAX));
+    }
+
     /// Writes tell the read anchor that the main file changed; the provisioning log's
     /// appends, which change only the log's file, do not.
     #[tokio::test]
@@ -626,7 +688,13 @@ mod tests {
             anchor: Some(signal.clone()),
             credentials: None,
         };
-        let writer = Writer::start(conn, Duration::from_secs(5), on_commit).unwrap();
+        let writer = Writer::start(
+            conn,
+            Duration::from_secs(5),
+            Duration::from_secs(5),
+            on_commit,
+        )
+        .unwrap();
 
         writer
             .write_log_only(|conn| Ok(conn.execute("INSERT INTO logs.l VALUES (1)", [])?))
