@@ -17,26 +17,44 @@ fn not_found(kind: ResourceKind, id: &str) -> ScimError {
     ScimError::not_found(format!("{} '{id}' not found", kind.name()))
 }
 
+/// Where [`RESOURCE_COLUMNS`] put each column: they lead every row read here, so the
+/// columns are read by position. By name, rusqlite compares the name with every
+/// column's, case-insensitively, on every call: five names a row.
+mod column {
+    pub(super) const ID: usize = 0;
+    pub(super) const DOC: usize = 1;
+    pub(super) const CREATED: usize = 2;
+    pub(super) const LAST_MODIFIED: usize = 3;
+    pub(super) const VERSION: usize = 4;
+}
+
 fn resource_from_row(kind: ResourceKind, row: &Row<'_>) -> StoreResult<StoredResource> {
-    let document: Document = match row.get_ref("doc")? {
+    let document: Document = match row.get_ref(column::DOC)? {
         ValueRef::Text(bytes) => serde_json::from_slice(bytes),
         _ => return Err(StoreError::Database("stored document is not text".into())),
     }
     .map_err(|e| StoreError::Database(format!("stored document is not a JSON object: {e}")))?;
-    let version: i64 = row.get("version")?;
+    let version: i64 = row.get(column::VERSION)?;
     Ok(StoredResource {
-        id: row.get("id")?,
+        id: row.get(column::ID)?,
         kind,
         document,
         meta: Meta {
-            created: timestamp::parse(&row.get::<_, String>("created")?)?,
-            last_modified: timestamp::parse(&row.get::<_, String>("last_modified")?)?,
+            created: timestamp::parse(text_at(row, column::CREATED)?)?,
+            last_modified: timestamp::parse(text_at(row, column::LAST_MODIFIED)?)?,
             version: u64::try_from(version)
                 .map_err(|_| StoreError::Database(format!("negative version {version}")))?,
         },
         members: None,
         groups: None,
     })
+}
+
+/// The text at `index`, borrowed from the row.
+fn text_at<'row>(row: &'row Row<'_>, index: usize) -> StoreResult<&'row str> {
+    row.get_ref(index)?
+        .as_str()
+        .map_err(|e| StoreError::Database(format!("column {index} is not text: {e}")))
 }
 
 /// Loads what `fetch` asks for. `members` is only read for groups and `groups` only for
@@ -811,6 +829,22 @@ fn page_of(plan: &ListPlan, mut rows: Vec<(StoredResource, CursorKey)>, total: u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows are read by position ([`column`]): the positions must be those of
+    /// [`RESOURCE_COLUMNS`].
+    #[test]
+    fn the_column_positions_are_those_of_the_resource_columns() {
+        let names: Vec<&str> = RESOURCE_COLUMNS
+            .split(", ")
+            .map(|c| c.trim_start_matches("r."))
+            .collect();
+        assert_eq!(names[column::ID], "id");
+        assert_eq!(names[column::DOC], "doc");
+        assert_eq!(names[column::CREATED], "created");
+        assert_eq!(names[column::LAST_MODIFIED], "last_modified");
+        assert_eq!(names[column::VERSION], "version");
+        assert_eq!(names.len(), 5);
+    }
 
     /// The user's point read with its groups reads by key and by the member index:
     /// its cost does not grow with the tenant's users, groups or memberships.
