@@ -15,10 +15,11 @@
 //!   the API says it is done.
 //! - **Changes made by another process** (the CLI on the same file) are seen when the
 //!   checkpoint thread next reads the counter ([`EpochPoll`]): within
-//!   [`super::checkpoint::EPOCH_POLL_INTERVAL`] (20 ms) of their commit, while that
-//!   thread keeps its pace. Before this cache, such a change took effect on the very
-//!   next request; that is still so for changes made through the server itself, and
-//!   on PostgreSQL, which has no such cache.
+//!   [`super::checkpoint::EPOCH_POLL_INTERVAL`] (20 ms) of their commit, or, while
+//!   the thread is busy with a checkpoint round under a heavy write load, when that
+//!   round ends (tens of milliseconds: a copy and an `fsync`). Before this cache, such
+//!   a change took effect on the very next request; that is still so for changes made
+//!   through the server itself, and on PostgreSQL, which has no such cache.
 //!
 //! The cache holds database rows, not decisions: the presented secret is still
 //! compared with the stored hash on every request, and expiry is still checked
