@@ -4,7 +4,7 @@
 //! made by another process on the same file.
 
 use scimd_store::sqlite::SqliteStore;
-use scimd_store::{NewTenant, Store, TenantUpdate, TokenRecord};
+use scimd_store::{NewTenant, Store, Tenant, TenantUpdate, TokenRecord};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -42,14 +42,26 @@ async fn open(path: &Path) -> SqliteStore {
     SqliteStore::open(path).await.unwrap()
 }
 
+/// A store on a new file, with the file's directory (removed when dropped).
+async fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("scimd.db")).await;
+    (dir, store)
+}
+
+/// What authentication reads for `tenant` and `token`.
+async fn read(
+    store: &SqliteStore,
+    tenant: &str,
+    token: &str,
+) -> Option<(Tenant, Option<TokenRecord>)> {
+    store.get_tenant_with_token(tenant, token).await.unwrap()
+}
+
 /// The token as authentication reads it; fails the test if the tenant or the token
 /// is not found.
 async fn token_as_read(store: &SqliteStore, tenant: &str, token: &str) -> TokenRecord {
-    let (read_tenant, record) = store
-        .get_tenant_with_token(tenant, token)
-        .await
-        .unwrap()
-        .expect("the tenant exists");
+    let (read_tenant, record) = read(store, tenant, token).await.expect("the tenant exists");
     assert_eq!(read_tenant.id, tenant);
     record.expect("the token exists")
 }
@@ -63,8 +75,7 @@ fn hits(store: &SqliteStore) -> u64 {
 
 #[tokio::test]
 async fn a_repeated_read_is_answered_from_memory_and_a_revocation_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("scimd.db")).await;
+    let (_dir, store) = fresh_store().await;
     tenant_with_token(&store, "acme", "tok1").await;
 
     let first = token_as_read(&store, "acme", "tok1").await;
@@ -83,9 +94,8 @@ async fn a_repeated_read_is_answered_from_memory_and_a_revocation_at_once() {
 }
 
 #[tokio::test]
-async fn disabling_a_tenant_and_deleting_a_token_are_seen_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("scimd.db")).await;
+async fn disabling_and_deleting_a_tenant_are_seen_at_once() {
+    let (_dir, store) = fresh_store().await;
     tenant_with_token(&store, "acme", "tok1").await;
     token_as_read(&store, "acme", "tok1").await;
     token_as_read(&store, "acme", "tok1").await;
@@ -100,40 +110,27 @@ async fn disabling_a_tenant_and_deleting_a_token_are_seen_at_once() {
         )
         .await
         .unwrap();
-    let (tenant, _) = store
-        .get_tenant_with_token("acme", "tok1")
-        .await
-        .unwrap()
-        .unwrap();
+    let (tenant, _) = read(&store, "acme", "tok1").await.unwrap();
     assert!(!tenant.provisioning_enabled);
 
     assert!(store.delete_tenant("acme").await.unwrap());
-    assert_eq!(
-        store.get_tenant_with_token("acme", "tok1").await.unwrap(),
-        None
-    );
+    assert_eq!(read(&store, "acme", "tok1").await, None);
 }
 
 #[tokio::test]
 async fn a_token_belongs_to_its_own_tenant_in_the_cache_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("scimd.db")).await;
+    let (_dir, store) = fresh_store().await;
     tenant_with_token(&store, "acme", "tok1").await;
     tenant_with_token(&store, "globex", "tok2").await;
     token_as_read(&store, "acme", "tok1").await;
-    let (tenant, token) = store
-        .get_tenant_with_token("globex", "tok1")
-        .await
-        .unwrap()
-        .unwrap();
+    let (tenant, token) = read(&store, "globex", "tok1").await.unwrap();
     assert_eq!(tenant.id, "globex");
     assert_eq!(token, None, "acme's token is not globex's");
 }
 
 #[tokio::test]
 async fn recording_a_tokens_last_use_keeps_the_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir.path().join("scimd.db")).await;
+    let (_dir, store) = fresh_store().await;
     tenant_with_token(&store, "acme", "tok1").await;
     token_as_read(&store, "acme", "tok1").await;
     let invalidations = store.credential_cache_stats().unwrap().invalidations;
