@@ -31,7 +31,8 @@
 //! notes the generation before it reads the database and stores its result only if
 //! the generation is still the same; an emptying moves the generation on first.
 
-use crate::{Tenant, TokenRecord};
+use super::db::query_scalar;
+use crate::{StoreResult, Tenant, TokenRecord};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -174,9 +175,8 @@ impl CredentialCache {
 const EPOCH_TABLE: &str = "credential_epoch";
 
 /// The counter's current value, as `conn` sees it.
-pub(super) fn read_epoch(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.prepare_cached("SELECT value FROM credential_epoch WHERE id = 1")?
-        .query_row([], |row| row.get(0))
+pub(super) fn read_epoch(conn: &Connection) -> StoreResult<i64> {
+    query_scalar(conn, "SELECT value FROM credential_epoch WHERE id = 1", &[])
 }
 
 /// The writer's side: an update hook on the writer connection notes a change of the
