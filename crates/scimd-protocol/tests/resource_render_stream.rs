@@ -1,12 +1,13 @@
-//! The default projection (RFC 7644 §3.4.2.5) written straight from the document gives
-//! byte for byte what `render` gives, for any document and any schema: the documents
-//! the store writes take that way, anything else falls back to `render` itself.
+//! The default projection (RFC 7644 §3.4.2.5) written straight from the document, and
+//! written from the document's stored JSON text, give byte for byte what `render`
+//! gives, for any document and any schema: the documents the store writes take those
+//! ways, anything else falls back to `render` itself.
 
 use proptest::prelude::*;
 use scimd_protocol::projection::Projection;
 use scimd_protocol::resource::{
-    normalize_for_write, render, render_lazy, Document, GroupRef, Member, Meta, RenderContext,
-    WriteMode,
+    normalize_for_write, render, render_lazy, render_text, Document, GroupRef, Member, Meta,
+    RenderContext, WriteMode,
 };
 use scimd_protocol::schema::Schema;
 use scimd_protocol::{ResourceKind, SchemaRegistry};
@@ -52,8 +53,59 @@ fn meta() -> Meta {
     }
 }
 
-/// Both renderings under the default projection, serialised, and whether the view took
-/// the streamed way.
+/// What the three renderings under the default projection give.
+struct Renderings {
+    /// `render`'s value, serialised.
+    eager: String,
+    /// `render_lazy` from the document.
+    lazy: String,
+    /// Whether `render_lazy` took the streamed way.
+    streamed: bool,
+    /// `render_text` from the document's text as the store writes it.
+    from_text: String,
+    /// Whether `render_text` copied the text without parsing it.
+    text_streamed: bool,
+}
+
+/// The three renderings under the default projection (see [`Renderings`]).
+fn renderings(
+    registry: &SchemaRegistry,
+    kind: ResourceKind,
+    doc: &Document,
+    members: &[Member],
+    groups: &[GroupRef],
+) -> Renderings {
+    let meta = meta();
+    let ctx = RenderContext {
+        registry,
+        kind,
+        id: "r-1",
+        meta: &meta,
+        base_url: BASE,
+        members: (kind == ResourceKind::Group).then_some(members),
+        groups: (kind == ResourceKind::User).then_some(groups),
+    };
+    let (eager, lazy, streamed) = both(registry, kind, doc, members, groups);
+    let text = serde_json::to_string(doc).unwrap();
+    let rendered = render_text(&text, &ctx, &Projection::Default).unwrap();
+    let text_streamed = rendered.is_from_text();
+    let from_text = serde_json::to_string(&rendered).unwrap();
+    assert_eq!(
+        rendered.into_value(),
+        serde_json::from_str::<Value>(&eager).unwrap(),
+        "into_value of the text's rendering is the same value"
+    );
+    Renderings {
+        eager,
+        lazy,
+        streamed,
+        from_text,
+        text_streamed,
+    }
+}
+
+/// Both renderings from the document under the default projection, serialised, and
+/// whether the view took the streamed way.
 fn both(
     registry: &SchemaRegistry,
     kind: ResourceKind,
@@ -115,13 +167,14 @@ fn a_stored_user_is_streamed_and_matches() {
             display: None,
         },
     ];
-    let (eager, lazy, streamed) = both(&registry, ResourceKind::User, &stored, &[], &groups);
+    let r = renderings(&registry, ResourceKind::User, &stored, &[], &groups);
     assert!(
-        streamed,
-        "a document the store wrote takes the streamed way"
+        r.streamed && r.text_streamed,
+        "a document the store wrote takes the streamed ways"
     );
-    assert_eq!(eager, lazy);
-    let out: Value = serde_json::from_str(&lazy).unwrap();
+    assert_eq!(r.eager, r.lazy);
+    assert_eq!(r.eager, r.from_text);
+    let out: Value = serde_json::from_str(&r.from_text).unwrap();
     // What the default projection must and must not show (RFC 7643 §7).
     assert_eq!(
         out[CUSTOM],
@@ -159,12 +212,14 @@ fn a_stored_group_is_streamed_and_matches() {
             display: None,
         },
     ];
-    let (eager, lazy, streamed) = both(&registry, ResourceKind::Group, &stored, &members, &[]);
-    assert!(streamed);
-    assert_eq!(eager, lazy);
-    let (eager, lazy, _) = both(&registry, ResourceKind::Group, &stored, &[], &[]);
-    assert_eq!(eager, lazy);
-    assert!(!lazy.contains("members"));
+    let r = renderings(&registry, ResourceKind::Group, &stored, &members, &[]);
+    assert!(r.streamed && r.text_streamed);
+    assert_eq!(r.eager, r.lazy);
+    assert_eq!(r.eager, r.from_text);
+    let r = renderings(&registry, ResourceKind::Group, &stored, &[], &[]);
+    assert_eq!(r.eager, r.lazy);
+    assert_eq!(r.eager, r.from_text);
+    assert!(!r.from_text.contains("members"));
 }
 
 #[test]
@@ -181,16 +236,98 @@ fn documents_not_in_the_stored_shape_fall_back() {
         json!({"userName": "a", "groups": [{"value": "g"}]}),
         json!({CUSTOM: {"Region": "EU"}}),
     ] {
-        let (eager, lazy, streamed) = both(
+        let r = renderings(
             &registry,
             ResourceKind::User,
             &object(doc.clone()),
             &[],
             &[],
         );
-        assert!(!streamed, "{doc} is not in the stored shape");
-        assert_eq!(eager, lazy, "{doc}");
+        assert!(
+            !r.streamed && !r.text_streamed,
+            "{doc} is not in the stored shape"
+        );
+        assert_eq!(r.eager, r.lazy, "{doc}");
+        assert_eq!(r.eager, r.from_text, "{doc}");
     }
+}
+
+#[test]
+fn values_rendering_rewrites_are_parsed_alone() {
+    let registry = registry();
+    // Written by hand or by an older version: a string boolean, a bare manager, a
+    // single value of a multi-valued attribute, a null inside a complex value.
+    let doc = object(json!({
+        "userName": "a",
+        "active": "True",
+        "emails": {"value": "a@example.com", "type": "work"},
+        "name": {"givenName": "A", "familyName": null},
+        ENTERPRISE: {"manager": "26118915-6090-4610-87e4-49d8ca9f808d", "department": "R&D"},
+        CUSTOM: {"desk": [{"value": "D1", "code": "secret"}], "vip": false}
+    }));
+    let r = renderings(&registry, ResourceKind::User, &doc, &[], &[]);
+    assert!(
+        r.text_streamed,
+        "rewritten values do not make the document unfit"
+    );
+    assert_eq!(r.eager, r.from_text);
+    let out: Value = serde_json::from_str(&r.from_text).unwrap();
+    assert_eq!(out["active"], json!(true));
+    assert_eq!(
+        out["emails"],
+        json!([{"value": "a@example.com", "type": "work"}])
+    );
+    assert_eq!(out["name"], json!({"givenName": "A"}));
+    assert_eq!(
+        out[ENTERPRISE]["manager"],
+        json!({"value": "26118915-6090-4610-87e4-49d8ca9f808d"})
+    );
+    assert_eq!(out[CUSTOM]["desk"], json!([{"value": "D1"}]));
+}
+
+#[test]
+fn texts_a_parse_would_change_are_parsed_whole() {
+    let registry = registry();
+    let meta = meta();
+    let ctx = RenderContext {
+        registry: &registry,
+        kind: ResourceKind::User,
+        id: "r-1",
+        meta: &meta,
+        base_url: BASE,
+        members: None,
+        groups: None,
+    };
+    // A key twice: a parse keeps the last value at the first one's place.
+    for text in [
+        r#"{"userName":"a","nickName":"x","userName":"b"}"#,
+        r#"{"userName":"a","name":{"givenName":"x","givenName":"y"}}"#,
+    ] {
+        let doc: Document = serde_json::from_str(text).unwrap();
+        let eager = serde_json::to_string(&render(&doc, &ctx, &Projection::Default)).unwrap();
+        let rendered = render_text(text, &ctx, &Projection::Default).unwrap();
+        assert!(!rendered.is_from_text(), "{text}");
+        assert_eq!(serde_json::to_string(&rendered).unwrap(), eager, "{text}");
+    }
+    // Not a JSON object: an error for the caller, never a response.
+    for text in ["[1]", "", "{\"userName\":"] {
+        assert!(
+            render_text(text, &ctx, &Projection::Default).is_err(),
+            "{text}"
+        );
+    }
+    // Another projection parses the text and applies it.
+    let text = r#"{"userName":"a","nickName":"x","title":"t"}"#;
+    let projection =
+        Projection::parse(None, Some("nickName"), &registry, ResourceKind::User).unwrap();
+    let doc: Document = serde_json::from_str(text).unwrap();
+    let rendered = render_text(text, &ctx, &projection).unwrap();
+    assert!(!rendered.is_from_text());
+    assert_eq!(
+        rendered.into_value(),
+        render(&doc, &ctx, &projection),
+        "the projection applies"
+    );
 }
 
 /// Keys from the schemas, misspelt ones, unknown ones and server-written ones.
@@ -317,8 +454,9 @@ proptest! {
             value: format!("g-{i}"),
             display: display.then(|| format!("Group {i}")),
         }).collect();
-        let (eager, lazy, _) = both(&registry, kind, &doc, &members, &groups);
-        prop_assert_eq!(eager, lazy);
+        let r = renderings(&registry, kind, &doc, &members, &groups);
+        prop_assert_eq!(&r.eager, &r.lazy);
+        prop_assert_eq!(&r.eager, &r.from_text);
     }
 
     #[test]
@@ -328,9 +466,10 @@ proptest! {
         body["userName"] = json!("someone");
         // Whatever normalisation accepts is what the store writes.
         if let Ok(normalized) = normalize_for_write(&body, &registry, ResourceKind::User, WriteMode::Create) {
-            let (eager, lazy, streamed) = both(&registry, ResourceKind::User, &normalized.document, &[], &[]);
-            prop_assert!(streamed, "{}", serde_json::to_string(&normalized.document).unwrap());
-            prop_assert_eq!(eager, lazy);
+            let r = renderings(&registry, ResourceKind::User, &normalized.document, &[], &[]);
+            prop_assert!(r.streamed && r.text_streamed, "{}", serde_json::to_string(&normalized.document).unwrap());
+            prop_assert_eq!(&r.eager, &r.lazy);
+            prop_assert_eq!(&r.eager, &r.from_text);
         }
     }
 }

@@ -41,6 +41,7 @@ pub async fn run_all(store: &dyn Store) -> CheckResult {
     cursor_paging(store).await?;
     memberships(store).await?;
     users_groups_in_reads(store).await?;
+    documents_as_text(store).await?;
     member_validation(store).await?;
     delete_removes_memberships(store).await?;
     if_match(store).await?;
@@ -517,8 +518,8 @@ pub async fn resource_lifecycle(store: &dyn Store) -> CheckResult {
                 members: vec![],
             },
             Fetch {
-                members: false,
                 groups: true,
+                ..Fetch::NONE
             },
         )
         .await?;
@@ -2118,6 +2119,97 @@ pub async fn users_groups_in_reads(store: &dyn Store) -> CheckResult {
 /// deleted meanwhile, and refusing would make them retry forever. A group cannot
 /// contain itself (400). A `display` sent with a member is kept and returned; none is
 /// made up.
+/// The document of a read that asked for its text: the text, parsed, when the backend
+/// gave it (and then no parsed document besides), else the parsed document.
+fn document_read(r: &StoredResource) -> Result<Document, Box<dyn std::error::Error + Send + Sync>> {
+    match &r.document_text {
+        Some(text) => {
+            if !r.document.is_empty() {
+                return Err(format!("{} has both a text and a parsed document", r.id).into());
+            }
+            Ok(serde_json::from_str(text)?)
+        }
+        None => Ok(r.document.clone()),
+    }
+}
+
+/// `Fetch::document_text` changes how a read returns the document, never what it is,
+/// nor what else the read brings; reads without it get the parsed document.
+pub async fn documents_as_text(store: &dyn Store) -> CheckResult {
+    let t = "documents-as-text";
+    tenant(store, t).await?;
+    let body = json!({
+        "userName": "Text \"quoted\" \\ Ünïcødé",
+        "externalId": "ext-1",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}],
+        "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "701984"}
+    });
+    let u = user(store, t, body.clone()).await?;
+    let g = group(store, t, "Readers", vec![member(&u.id)]).await?;
+    let as_text = |fetch: Fetch| Fetch {
+        document_text: true,
+        ..fetch
+    };
+    for fetch in [Fetch::NONE, Fetch::ALL] {
+        let read = store
+            .get(t, ResourceKind::User, &u.id, as_text(fetch))
+            .await?
+            .ok_or("the user is there")?;
+        assert_eq!(document_read(&read)?, doc(body.clone()), "{fetch:?}");
+        assert_eq!(read.meta, u.meta);
+        let expected_groups = fetch.groups.then(|| vec![g.id.clone()]);
+        assert_eq!(
+            read.groups
+                .map(|groups| groups.into_iter().map(|g| g.value).collect::<Vec<_>>()),
+            expected_groups
+        );
+        let read = store
+            .get(t, ResourceKind::Group, &g.id, as_text(fetch))
+            .await?
+            .ok_or("the group is there")?;
+        assert_eq!(
+            document_read(&read)?,
+            doc(json!({"displayName": "Readers"}))
+        );
+        assert_eq!(read.members.map(|m| m.len()), fetch.members.then_some(1));
+        // Without the flag, the document comes parsed, as always.
+        let read = store
+            .get(t, ResourceKind::User, &u.id, fetch)
+            .await?
+            .ok_or("the user is there")?;
+        assert_eq!(read.document_text, None);
+        assert_eq!(read.document, doc(body.clone()));
+    }
+    let registry = SchemaRegistry::with_core();
+    for filter in [Some(eq("userName", "text \"QUOTED\" \\ ünïcødé")), None] {
+        for fetch in [Fetch::NONE, Fetch::ALL] {
+            let page = store
+                .list(
+                    t,
+                    ResourceKind::User,
+                    &registry,
+                    &ListQuery {
+                        filter: filter.as_ref(),
+                        sort: None,
+                        page: all_pages(),
+                        fetch: as_text(fetch),
+                    },
+                )
+                .await?;
+            assert_eq!(page.total_results, 1);
+            let listed = page.resources.first().ok_or("one user listed")?;
+            assert_eq!(document_read(listed)?, doc(body.clone()));
+            assert_eq!(
+                listed.groups.as_ref().map(Vec::len),
+                fetch.groups.then_some(1)
+            );
+        }
+    }
+    Ok(())
+}
+
 pub async fn member_validation(store: &dyn Store) -> CheckResult {
     let t = "member-validation";
     tenant(store, t).await?;

@@ -80,6 +80,10 @@ pub struct Fetch {
     pub members: bool,
     /// For users: load `groups` (from the member table, by member).
     pub groups: bool,
+    /// Return the document as its stored text in [`StoredResource::document_text`]
+    /// rather than parsed, where the backend keeps it as text; for reads that only
+    /// render it. A backend without the text returns it parsed, as always.
+    pub document_text: bool,
 }
 
 impl Fetch {
@@ -87,11 +91,13 @@ impl Fetch {
     pub const NONE: Fetch = Fetch {
         members: false,
         groups: false,
+        document_text: false,
     };
     /// Load members and groups.
     pub const ALL: Fetch = Fetch {
         members: true,
         groups: true,
+        document_text: false,
     };
 }
 
@@ -111,8 +117,13 @@ pub struct StoredResource {
     pub id: String,
     /// User or Group.
     pub kind: ResourceKind,
-    /// The canonical document.
+    /// The canonical document; empty when [`StoredResource::document_text`] holds it.
     pub document: Document,
+    /// The document as its stored JSON text, unparsed, when the read asked for it
+    /// ([`Fetch::document_text`]) and the backend keeps the text (SQLite): then
+    /// [`StoredResource::document`] is empty. A read that only renders the resource
+    /// writes most of it from the text as it is (`scimd_protocol::resource::render_text`).
+    pub document_text: Option<String>,
     /// created, lastModified, version.
     pub meta: Meta,
     /// For groups, when fetched: the members, ordered by id.

@@ -51,6 +51,7 @@ contract_tests!(
     cursor_paging,
     memberships,
     users_groups_in_reads,
+    documents_as_text,
     member_validation,
     delete_removes_memberships,
     if_match,
@@ -411,7 +412,7 @@ async fn reads_without_members_never_touch_the_member_table() {
             &group.id,
             Fetch {
                 members: true,
-                groups: false,
+                ..Fetch::NONE
             },
         )
         .await;

@@ -47,6 +47,7 @@ contract_tests!(
     cursor_paging,
     memberships,
     users_groups_in_reads,
+    documents_as_text,
     member_validation,
     delete_removes_memberships,
     if_match,
@@ -656,7 +657,7 @@ async fn reads_without_members_never_touch_the_member_table() {
             &group.id,
             Fetch {
                 members: true,
-                groups: false,
+                ..Fetch::NONE
             },
         )
         .await;
@@ -891,4 +892,52 @@ async fn opening_removes_log_rows_of_deleted_tenants() {
         .await
         .unwrap();
     assert_eq!(left, ["b"]);
+}
+
+/// SQLite keeps documents as the JSON text it wrote, so a read that asks for the text
+/// gets exactly that text, unparsed, and no parsed document besides.
+#[tokio::test]
+async fn reads_asking_for_the_text_get_the_stored_text() {
+    let (_dir, store) = fresh().await;
+    create_tenant_t(&store).await;
+    let body = json!({"userName": "a\"b", "name": {"givenName": "A"}, "active": true});
+    let user = create_in_t(&store, ResourceKind::User, body.clone())
+        .await
+        .unwrap();
+    let as_text = Fetch {
+        document_text: true,
+        groups: true,
+        ..Fetch::NONE
+    };
+    let read = store
+        .get("t", ResourceKind::User, &user.id, as_text)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(read.document.is_empty());
+    assert_eq!(
+        read.document_text.as_deref(),
+        Some(serde_json::to_string(&body).unwrap().as_str()),
+        "the text as the store wrote it"
+    );
+    let registry = SchemaRegistry::with_core();
+    let page = store
+        .list(
+            "t",
+            ResourceKind::User,
+            &registry,
+            &ListQuery {
+                filter: None,
+                sort: None,
+                page: PageRequest::Index {
+                    start_index: 1,
+                    count: 10,
+                },
+                fetch: as_text,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.resources[0].document_text, read.document_text);
+    assert!(page.resources[0].document.is_empty());
 }

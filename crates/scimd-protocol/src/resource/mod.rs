@@ -11,10 +11,11 @@
 pub(crate) mod normalize;
 mod render;
 mod stream;
+mod text_view;
 
 pub use normalize::{normalize_for_write, NormalizedResource, WriteMode};
 pub use render::{
-    format_date_time, render, render_lazy, resource_location, RenderContext, Rendered,
+    format_date_time, render, render_lazy, render_text, resource_location, RenderContext, Rendered,
 };
 
 use crate::schema::ResourceKind;

@@ -7,6 +7,7 @@
 
 use super::normalize::parse_boolean;
 use super::stream::DefaultView;
+use super::text_view::TextView;
 use super::{Document, GroupRef, Member, Meta};
 use crate::etag::etag;
 use crate::projection::Projection;
@@ -152,6 +153,8 @@ enum Repr<'a> {
     },
     /// The default projection, written from the document.
     Streamed(DefaultView<'a>),
+    /// The default projection, written from the document's stored text.
+    FromText(TextView<'a>),
 }
 
 impl<'a> Rendered<'a> {
@@ -162,7 +165,12 @@ impl<'a> Rendered<'a> {
     /// Whether it is written straight from the document (the default projection of a
     /// document in the store's shape) rather than built first.
     pub fn is_streamed(&self) -> bool {
-        matches!(self.0, Repr::Streamed(_))
+        matches!(self.0, Repr::Streamed(_) | Repr::FromText(_))
+    }
+
+    /// Whether it is written from the stored text without parsing it ([`render_text`]).
+    pub fn is_from_text(&self) -> bool {
+        matches!(self.0, Repr::FromText(_))
     }
 
     /// The rendered resource as one JSON value (members built as values).
@@ -184,6 +192,7 @@ impl<'a> Rendered<'a> {
             }
             // Serialising into a `Value` cannot fail: every key is a string.
             Repr::Streamed(view) => serde_json::to_value(view).unwrap_or_default(),
+            Repr::FromText(view) => serde_json::to_value(view).unwrap_or_default(),
         }
     }
 }
@@ -193,6 +202,7 @@ impl Serialize for Rendered<'_> {
         let (object, members) = match &self.0 {
             Repr::Built { object, members } => (object, members),
             Repr::Streamed(view) => return view.serialize(serializer),
+            Repr::FromText(view) => return view.serialize(serializer),
         };
         let mut map = serializer.serialize_map(Some(object.len()))?;
         for (key, value) in object {
@@ -269,6 +279,34 @@ pub fn render_lazy<'a>(
             return Rendered(Repr::Streamed(view));
         }
     }
+    render_built(doc, ctx, projection)
+}
+
+/// Renders a resource from its document's stored JSON text, like [`render_lazy`] on
+/// the parsed text. Under the default projection a text in the store's shape is never
+/// parsed: its values are copied to the output as they are ([`TextView`]). Otherwise
+/// the text is parsed and rendered the general way; a text that is not a JSON object
+/// is an error.
+pub fn render_text<'a>(
+    text: &'a str,
+    ctx: &RenderContext<'a>,
+    projection: &Projection,
+) -> Result<Rendered<'a>, serde_json::Error> {
+    if *projection == Projection::Default {
+        if let Some(view) = TextView::new(text, *ctx) {
+            return Ok(Rendered(Repr::FromText(view)));
+        }
+    }
+    let doc: Document = serde_json::from_str(text)?;
+    Ok(render_built(&doc, ctx, projection))
+}
+
+/// [`render_lazy`] without the streamed way: the result borrows nothing of `doc`.
+fn render_built<'a>(
+    doc: &Document,
+    ctx: &RenderContext<'a>,
+    projection: &Projection,
+) -> Rendered<'a> {
     let members = match (ctx.kind, ctx.members) {
         (ResourceKind::Group, Some(members)) if !members.is_empty() => members,
         _ => return Rendered::built(into_object(render(doc, ctx, projection)), None),

@@ -28,7 +28,8 @@ use serde_json::Value;
 
 /// Top-level names the renderer writes itself; a document key that resolves to one
 /// of them is not in the store's shape.
-const SERVER_WRITTEN: &[&str] = &["id", "externalId", "meta", "schemas", "members", "groups"];
+pub(super) const SERVER_WRITTEN: &[&str] =
+    &["id", "externalId", "meta", "schemas", "members", "groups"];
 
 /// A resource under the default projection, serialised as it is walked. Serialises
 /// exactly as `render(doc, ctx, &Projection::Default)` would.
@@ -130,7 +131,7 @@ fn canonical_value(attr: &Attribute, value: &Value) -> bool {
 }
 
 /// A top-level attribute as the projection finds it: a common one first.
-fn top_level<'r>(ctx: &RenderContext<'r>, name: &str) -> Option<&'r Attribute> {
+pub(super) fn top_level<'r>(ctx: &RenderContext<'r>, name: &str) -> Option<&'r Attribute> {
     ctx.registry
         .common_attributes()
         .iter()
@@ -139,17 +140,17 @@ fn top_level<'r>(ctx: &RenderContext<'r>, name: &str) -> Option<&'r Attribute> {
 }
 
 /// Whether the default projection keeps an attribute (RFC 7643 §7, "returned").
-fn shown_by_default(attr: &Attribute) -> bool {
+pub(super) fn shown_by_default(attr: &Attribute) -> bool {
     matches!(attr.returned, Returned::Always | Returned::Default)
 }
 
 /// Whether a server-written attribute is kept; one the schema does not know is.
-fn shown(attr: Option<&Attribute>) -> bool {
+pub(super) fn shown(attr: Option<&Attribute>) -> bool {
     attr.is_none_or(shown_by_default)
 }
 
 /// Whether `render` gives this stored value anything to write.
-fn renders(attr: &Attribute, value: &Value) -> bool {
+pub(super) fn renders(attr: &Attribute, value: &Value) -> bool {
     if attr.returned == Returned::Never || value.is_null() {
         return false;
     }
@@ -198,31 +199,41 @@ impl Serialize for DefaultView<'_> {
         for (ext, inner) in self.shown_extensions() {
             map.serialize_entry(&ext.id, &ExtensionJson { ext, inner })?;
         }
-        match ctx.kind {
-            ResourceKind::Group => {
-                if let Some(members) = ctx.members.filter(|m| !m.is_empty()) {
-                    if shown(top_level(ctx, "members")) {
-                        let members = MembersJson {
-                            base_url: ctx.base_url,
-                            members,
-                        };
-                        map.serialize_entry("members", &members)?;
-                    }
-                }
-            }
-            ResourceKind::User => {
-                if let Some(groups) = ctx.groups.filter(|g| !g.is_empty()) {
-                    if shown(top_level(ctx, "groups")) {
-                        map.serialize_entry("groups", &GroupsList { ctx, groups })?;
-                    }
-                }
-            }
-        }
-        if shown(top_level(ctx, "meta")) {
-            map.serialize_entry("meta", &MetaJson(ctx))?;
-        }
+        write_generated(&mut map, ctx)?;
         map.end()
     }
+}
+
+/// What follows the attributes: a group's `members` or a user's `groups` when loaded
+/// and shown, then `meta`.
+pub(super) fn write_generated<M: SerializeMap>(
+    map: &mut M,
+    ctx: &RenderContext<'_>,
+) -> Result<(), M::Error> {
+    match ctx.kind {
+        ResourceKind::Group => {
+            if let Some(members) = ctx.members.filter(|m| !m.is_empty()) {
+                if shown(top_level(ctx, "members")) {
+                    let members = MembersJson {
+                        base_url: ctx.base_url,
+                        members,
+                    };
+                    map.serialize_entry("members", &members)?;
+                }
+            }
+        }
+        ResourceKind::User => {
+            if let Some(groups) = ctx.groups.filter(|g| !g.is_empty()) {
+                if shown(top_level(ctx, "groups")) {
+                    map.serialize_entry("groups", &GroupsList { ctx, groups })?;
+                }
+            }
+        }
+    }
+    if shown(top_level(ctx, "meta")) {
+        map.serialize_entry("meta", &MetaJson(ctx))?;
+    }
+    Ok(())
 }
 
 /// `schemas`: the core schema, then each extension that keeps an attribute.
@@ -262,9 +273,16 @@ impl Serialize for ExtensionJson<'_> {
 
 /// A stored attribute value written strictly (what `render_attribute` returns), for a
 /// value [`renders`] accepted.
-struct AttributeJson<'a> {
+pub(super) struct AttributeJson<'a> {
     attr: &'a Attribute,
     value: &'a Value,
+}
+
+impl<'a> AttributeJson<'a> {
+    /// A value [`renders`] accepted, written as `render_attribute` writes it.
+    pub(super) fn new(attr: &'a Attribute, value: &'a Value) -> Self {
+        AttributeJson { attr, value }
+    }
 }
 
 impl Serialize for AttributeJson<'_> {

@@ -86,7 +86,7 @@ pub async fn create_resource<K: KindMarker>(
     let location = scope.location(K::KIND, &stored.id);
     Ok(reply::resource(
         StatusCode::CREATED,
-        scope.render(&stored, &projection),
+        scope.render(&stored, &projection)?,
         stored.meta.version,
         Some(&location),
     ))
@@ -102,13 +102,19 @@ pub async fn get_resource<K: KindMarker>(
     let scope = scope(&auth, state, &request);
     let projection = projection(&scope, &request, K::KIND)?;
     let if_none_match = request.if_none_match()?;
-    let stored = resources::read(&scope, K::KIND, &id, fetch_for(K::KIND, &projection)).await?;
+    let stored = resources::read(
+        &scope,
+        K::KIND,
+        &id,
+        resources::fetch_to_render(K::KIND, &projection),
+    )
+    .await?;
     if if_none_match.is_some_and(|tags| tags.matches(stored.meta.version)) {
         return Ok(reply::not_modified(stored.meta.version));
     }
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render(&stored, &projection),
+        scope.render(&stored, &projection)?,
         stored.meta.version,
         None,
     ))
@@ -136,7 +142,7 @@ pub async fn replace_resource<K: KindMarker>(
     .await?;
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render(&stored, &projection),
+        scope.render(&stored, &projection)?,
         stored.meta.version,
         None,
     ))
@@ -171,7 +177,7 @@ pub async fn patch_resource<K: KindMarker>(
     }
     Ok(reply::resource(
         StatusCode::OK,
-        scope.render(&stored, &projection),
+        scope.render(&stored, &projection)?,
         stored.meta.version,
         None,
     ))

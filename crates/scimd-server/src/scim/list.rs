@@ -2,7 +2,7 @@
 //! forms and the root `POST /.search` across both resource types (§3.4.3).
 
 use super::query::ListParams;
-use super::resources::{fetch_for, Scope};
+use super::resources::{fetch_to_render, Scope};
 use crate::error::ApiResult;
 use crate::response::ScimJson;
 use axum::http::StatusCode;
@@ -86,7 +86,7 @@ async fn run(
         filter: prepared.filter.as_ref(),
         sort: prepared.sort.as_ref(),
         page,
-        fetch: fetch_for(kind, &prepared.projection),
+        fetch: fetch_to_render(kind, &prepared.projection),
     };
     Ok(scope
         .state
@@ -118,7 +118,7 @@ pub async fn list_kind(
     let rendered = resources
         .iter()
         .map(|r| scope.render(r, &prepared.projection))
-        .collect();
+        .collect::<ApiResult<_>>()?;
     let body = ListResponse::new(rendered, total_results, start_index, next_cursor);
     Ok(ScimJson(StatusCode::OK, body).into_response())
 }
@@ -174,11 +174,9 @@ pub async fn search_all(scope: &Scope, params: &ListParams) -> ApiResult<Respons
     let mut rendered = Vec::with_capacity(users_listed + groups_listed);
     for (page, prepared) in [(&user_page, &users), (&group_page, &groups)] {
         if let (Some(page), Some(prepared)) = (page, prepared) {
-            rendered.extend(
-                page.resources
-                    .iter()
-                    .map(|r| scope.render(r, &prepared.projection)),
-            );
+            for resource in &page.resources {
+                rendered.push(scope.render(resource, &prepared.projection)?);
+            }
         }
     }
     let body = ListResponse::new(

@@ -9,10 +9,10 @@ use scimd_protocol::filter::FilterLimits;
 use scimd_protocol::patch::{apply_patch, parse_patch, PatchLimits};
 use scimd_protocol::projection::Projection;
 use scimd_protocol::resource::{
-    normalize_for_write, render_lazy, MemberChange, RenderContext, Rendered, WriteMode,
+    normalize_for_write, render_lazy, render_text, MemberChange, RenderContext, Rendered, WriteMode,
 };
 use scimd_protocol::{ResourceKind, ScimError, ScimResult};
-use scimd_store::{Fetch, NewResource, StoredResource, Update, UpdateFn};
+use scimd_store::{Fetch, NewResource, StoreError, StoredResource, Update, UpdateFn};
 use serde_json::Value;
 
 /// Where a request acts: the application, the authenticated tenant and the tenant's
@@ -47,12 +47,14 @@ impl Scope {
 
     /// Renders a stored resource as the client sees it, projected. A group's members
     /// are written from the stored list as the body is serialised, never built as JSON
-    /// values (see [`Rendered`]).
+    /// values (see [`Rendered`]); a document read as its stored text
+    /// ([`Fetch::document_text`]) is mostly copied from the text (see [`render_text`]).
+    /// An error only for a stored document that is not a JSON object.
     pub fn render<'a>(
         &'a self,
         stored: &'a StoredResource,
         projection: &Projection,
-    ) -> Rendered<'a> {
+    ) -> ApiResult<Rendered<'a>> {
         let ctx = RenderContext {
             registry: self.state.registry(),
             kind: stored.kind,
@@ -62,7 +64,17 @@ impl Scope {
             members: stored.members.as_deref(),
             groups: stored.groups.as_deref(),
         };
-        render_lazy(&stored.document, &ctx, projection)
+        match &stored.document_text {
+            Some(text) => render_text(text, &ctx, projection).map_err(|e| {
+                StoreError::Database(format!(
+                    "stored document of {} {} is not a JSON object: {e}",
+                    stored.kind.name(),
+                    stored.id
+                ))
+                .into()
+            }),
+            None => Ok(render_lazy(&stored.document, &ctx, projection)),
+        }
     }
 
     /// The URL of a resource (`meta.location`, the `Location` header).
@@ -83,12 +95,21 @@ pub fn fetch_for(kind: ResourceKind, projection: &Projection) -> Fetch {
     match kind {
         ResourceKind::Group => Fetch {
             members: projection.includes_attribute("members"),
-            groups: false,
+            ..Fetch::NONE
         },
         ResourceKind::User => Fetch {
-            members: false,
             groups: projection.includes_attribute("groups"),
+            ..Fetch::NONE
         },
+    }
+}
+
+/// [`fetch_for`] for a read that only renders what it reads (a GET, a list): the
+/// document may come as its stored text.
+pub fn fetch_to_render(kind: ResourceKind, projection: &Projection) -> Fetch {
+    Fetch {
+        document_text: true,
+        ..fetch_for(kind, projection)
     }
 }
 

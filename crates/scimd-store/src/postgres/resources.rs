@@ -56,6 +56,8 @@ fn resource_from_row(kind: ResourceKind, row: &PgRow) -> PgResult<StoredResource
         id: row.try_get("id")?,
         kind,
         document,
+        // PostgreSQL keeps the document as `jsonb`, not as the text it was sent as.
+        document_text: None,
         meta: Meta {
             created: timestamp::parse(row.try_get("created")?)?,
             last_modified: timestamp::parse(row.try_get("last_modified")?)?,

@@ -29,16 +29,34 @@ mod column {
 }
 
 fn resource_from_row(kind: ResourceKind, row: &Row<'_>) -> StoreResult<StoredResource> {
-    let document: Document = match row.get_ref(column::DOC)? {
-        ValueRef::Text(bytes) => serde_json::from_slice(bytes),
-        _ => return Err(StoreError::Database("stored document is not text".into())),
-    }
-    .map_err(|e| StoreError::Database(format!("stored document is not a JSON object: {e}")))?;
+    resource_from_row_as(kind, row, Fetch::NONE)
+}
+
+/// [`resource_from_row`], with the document left as text when `fetch` asks for it.
+fn resource_from_row_as(
+    kind: ResourceKind,
+    row: &Row<'_>,
+    fetch: Fetch,
+) -> StoreResult<StoredResource> {
+    let ValueRef::Text(bytes) = row.get_ref(column::DOC)? else {
+        return Err(StoreError::Database("stored document is not text".into()));
+    };
+    let (document, document_text) = if fetch.document_text {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| StoreError::Database(format!("stored document is not UTF-8: {e}")))?;
+        (Document::new(), Some(text.to_owned()))
+    } else {
+        let document = serde_json::from_slice(bytes).map_err(|e| {
+            StoreError::Database(format!("stored document is not a JSON object: {e}"))
+        })?;
+        (document, None)
+    };
     let version: i64 = row.get(column::VERSION)?;
     Ok(StoredResource {
         id: row.get(column::ID)?,
         kind,
         document,
+        document_text,
         meta: Meta {
             created: timestamp::parse(text_at(row, column::CREATED)?)?,
             last_modified: timestamp::parse(text_at(row, column::LAST_MODIFIED)?)?,
@@ -141,10 +159,10 @@ pub(super) fn get_in_one_statement(
         ));
     }
     if kind == ResourceKind::Group || !fetch.groups {
-        return read_row(conn, tenant, kind, id);
+        return read_row(conn, tenant, kind, id, fetch);
     }
     query_opt(conn, &USER_WITH_GROUPS, &[&tenant, &id], |row| {
-        let mut user = resource_from_row(kind, row)?;
+        let mut user = resource_from_row_as(kind, row, fetch)?;
         user.groups = Some(groups_from_row(row)?);
         Ok(user)
     })
@@ -155,9 +173,10 @@ fn read_row(
     tenant: &str,
     kind: ResourceKind,
     id: &str,
+    fetch: Fetch,
 ) -> StoreResult<Option<StoredResource>> {
     query_opt(conn, point_read_sql(kind), &[&tenant, &id], |row| {
-        resource_from_row(kind, row)
+        resource_from_row_as(kind, row, fetch)
     })
 }
 
@@ -280,7 +299,7 @@ pub(super) fn get(
     id: &str,
     fetch: Fetch,
 ) -> StoreResult<Option<StoredResource>> {
-    let Some(mut resource) = read_row(conn, tenant, kind, id)? else {
+    let Some(mut resource) = read_row(conn, tenant, kind, id, fetch)? else {
         return Ok(None);
     };
     load_related(conn, tenant, &mut resource, fetch)?;
@@ -594,6 +613,7 @@ pub(super) fn create(
         id,
         kind,
         document: new.document,
+        document_text: None,
         meta: Meta {
             created: now,
             last_modified: now,
@@ -742,7 +762,7 @@ pub(super) fn list(
     plan: &ListPlan,
     fetch: Fetch,
 ) -> StoreResult<ListPage> {
-    let rows = read_page(conn, kind, plan)?;
+    let rows = read_page(conn, kind, plan, fetch)?;
     let total = match plan.total_from_page(rows.len()) {
         Some(total) => total,
         None => {
@@ -773,7 +793,7 @@ pub(super) fn list_in_one_statement(
     if plan.needs_related_reads(kind, fetch) {
         return Ok(None);
     }
-    let rows = read_page(conn, kind, plan)?;
+    let rows = read_page(conn, kind, plan, fetch)?;
     Ok(plan
         .total_from_page(rows.len())
         .map(|total| page_of(plan, rows, total)))
@@ -784,13 +804,14 @@ fn read_page(
     conn: &Connection,
     kind: ResourceKind,
     plan: &ListPlan,
+    fetch: Fetch,
 ) -> StoreResult<Vec<(StoredResource, CursorKey)>> {
     query_all(
         conn,
         &plan.page_sql,
         &args_of(plan.page_binds.values()),
         |row| {
-            let mut resource = resource_from_row(kind, row)?;
+            let mut resource = resource_from_row_as(kind, row, fetch)?;
             if plan.groups_in_page {
                 resource.groups = Some(groups_from_row(row)?);
             }
