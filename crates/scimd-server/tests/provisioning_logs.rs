@@ -571,7 +571,7 @@ async fn retention_prunes_each_tenant_by_its_age_and_count() {
             n,
         ));
     }
-    store.append_request_logs(&batch).await.unwrap();
+    store.append_request_logs(batch).await.unwrap();
     // acme keeps 7 days; beta keeps 30 days but at most 4 entries.
     store
         .update_tenant(

@@ -2598,7 +2598,7 @@ pub async fn provisioning_logs(store: &dyn Store) -> CheckResult {
         Some("res-even"),
     ));
     batch.push(log_entry("logs-none", base, 200, LogClient::Entra, None));
-    let written = store.append_request_logs(&batch).await?;
+    let written = store.append_request_logs(batch).await?;
     assert_eq!(written, 32, "the unknown tenant's entry is skipped");
 
     let all = store
@@ -2804,7 +2804,7 @@ pub async fn log_pruning(store: &dyn Store) -> CheckResult {
             ));
         }
     }
-    store.append_request_logs(&batch).await?;
+    store.append_request_logs(batch).await?;
     // Older than 7 days: days 8 and 9 go (day 7 is exactly at the edge minus a minute).
     let deleted = store
         .prune_request_logs(

@@ -159,8 +159,10 @@ pub trait Store: Send + Sync + 'static {
     // ---- provisioning logs ----
 
     /// Appends a batch of provisioning-log entries in one transaction. Entries of
-    /// tenants that no longer exist are skipped. Returns how many were written.
-    async fn append_request_logs(&self, entries: &[NewLogEntry]) -> StoreResult<u64>;
+    /// tenants that no longer exist are skipped. Returns how many were written. The
+    /// batch is taken whole: a backend that writes on another thread moves it there
+    /// instead of copying every entry.
+    async fn append_request_logs(&self, entries: Vec<NewLogEntry>) -> StoreResult<u64>;
 
     /// A page of one tenant's provisioning log, newest first, filtered by `query`;
     /// paging is by keyset cursor. A malformed cursor is 400 `invalidValue`.

@@ -460,11 +460,11 @@ impl Store for PgStore {
 
     // ---- provisioning logs ----
 
-    async fn append_request_logs(&self, entries: &[crate::NewLogEntry]) -> StoreResult<u64> {
+    async fn append_request_logs(&self, entries: Vec<crate::NewLogEntry>) -> StoreResult<u64> {
         if entries.is_empty() {
             return Ok(0);
         }
-        transaction!(self, |conn| logs::append(conn, entries).await)
+        transaction!(self, |conn| logs::append(conn, &entries).await)
     }
 
     async fn list_request_logs(

@@ -789,7 +789,7 @@ impl Store for SqliteStore {
 
     // ---- provisioning logs ----
 
-    async fn append_request_logs(&self, entries: &[crate::NewLogEntry]) -> StoreResult<u64> {
+    async fn append_request_logs(&self, entries: Vec<crate::NewLogEntry>) -> StoreResult<u64> {
         if entries.is_empty() {
             return Ok(0);
         }

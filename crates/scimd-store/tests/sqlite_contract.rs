@@ -685,7 +685,7 @@ async fn log_listings_walk_the_time_index_without_sorting() {
             contract::log_entry("t", at, status, LogClient::Entra, Some(&resource))
         })
         .collect();
-    store.append_request_logs(&entries).await.unwrap();
+    store.append_request_logs(entries).await.unwrap();
     let first = store
         .list_request_logs(
             "t",
@@ -823,7 +823,7 @@ async fn log_appends_leave_the_main_file_alone() {
         scimd_store::LogClient::Entra,
         None,
     );
-    assert_eq!(store.append_request_logs(&[entry]).await.unwrap(), 1);
+    assert_eq!(store.append_request_logs(vec![entry]).await.unwrap(), 1);
     let after_log = data_versions(&store).await;
     assert_eq!(
         after_log.0, before.0,
@@ -871,7 +871,7 @@ async fn opening_removes_log_rows_of_deleted_tenants() {
             ));
         }
     }
-    assert_eq!(store.append_request_logs(&entries).await.unwrap(), 6);
+    assert_eq!(store.append_request_logs(entries).await.unwrap(), 6);
     // As a crash between the two files' commits would leave it: the tenants gone from
     // the main file, their rows still in the log's.
     store

@@ -249,7 +249,7 @@ async fn a_log_batch_is_one_commit_when_nothing_waits() {
     let (_dir, store) = open().await;
     let before = store.writer_stats();
     assert_eq!(
-        store.append_request_logs(&log_entries(500)).await.unwrap(),
+        store.append_request_logs(log_entries(500)).await.unwrap(),
         500
     );
     let after = store.writer_stats();
@@ -270,7 +270,7 @@ async fn a_log_batch_yields_the_writer_to_a_queued_write() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let logs = {
         let store = store.clone();
-        tokio::spawn(async move { store.append_request_logs(&log_entries(500)).await })
+        tokio::spawn(async move { store.append_request_logs(log_entries(500)).await })
     };
     tokio::time::sleep(Duration::from_millis(20)).await;
     let create = spawn_create(&store, "behind");

@@ -169,10 +169,13 @@ async fn write_batch(store: &dyn Store, batch: &mut Vec<NewLogEntry>) {
     if batch.is_empty() {
         return;
     }
-    if let Err(e) = store.append_request_logs(batch).await {
-        tracing::warn!(error = %e, entries = batch.len(), "could not write provisioning log entries");
+    // Handed over whole (the store moves it to its writer); the next batch fills a
+    // new buffer of the same size.
+    let entries = std::mem::replace(batch, Vec::with_capacity(batch.capacity()));
+    let count = entries.len();
+    if let Err(e) = store.append_request_logs(entries).await {
+        tracing::warn!(error = %e, entries = count, "could not write provisioning log entries");
         crate::ops::metrics::install();
-        metrics::counter!(super::WRITE_FAILURES_TOTAL).increment(batch.len() as u64);
+        metrics::counter!(super::WRITE_FAILURES_TOTAL).increment(count as u64);
     }
-    batch.clear();
 }
