@@ -85,7 +85,15 @@ fn renderings(
         members: (kind == ResourceKind::Group).then_some(members),
         groups: (kind == ResourceKind::User).then_some(groups),
     };
-    let (eager, lazy, streamed) = both(registry, kind, doc, members, groups);
+    let eager = serde_json::to_string(&render(doc, &ctx, &Projection::Default)).unwrap();
+    let rendered = render_lazy(doc, &ctx, &Projection::Default);
+    let streamed = rendered.is_streamed();
+    let lazy = serde_json::to_string(&rendered).unwrap();
+    assert_eq!(
+        rendered.into_value(),
+        serde_json::from_str::<Value>(&eager).unwrap(),
+        "into_value is the same value"
+    );
     let text = serde_json::to_string(doc).unwrap();
     let rendered = render_text(&text, &ctx, &Projection::Default).unwrap();
     let text_streamed = rendered.is_from_text();
@@ -102,37 +110,6 @@ fn renderings(
         from_text,
         text_streamed,
     }
-}
-
-/// Both renderings from the document under the default projection, serialised, and
-/// whether the view took the streamed way.
-fn both(
-    registry: &SchemaRegistry,
-    kind: ResourceKind,
-    doc: &Document,
-    members: &[Member],
-    groups: &[GroupRef],
-) -> (String, String, bool) {
-    let meta = meta();
-    let ctx = RenderContext {
-        registry,
-        kind,
-        id: "r-1",
-        meta: &meta,
-        base_url: BASE,
-        members: (kind == ResourceKind::Group).then_some(members),
-        groups: (kind == ResourceKind::User).then_some(groups),
-    };
-    let eager = serde_json::to_string(&render(doc, &ctx, &Projection::Default)).unwrap();
-    let rendered = render_lazy(doc, &ctx, &Projection::Default);
-    let streamed = rendered.is_streamed();
-    let lazy = serde_json::to_string(&rendered).unwrap();
-    assert_eq!(
-        rendered.into_value(),
-        serde_json::from_str::<Value>(&eager).unwrap(),
-        "into_value is the same value"
-    );
-    (eager, lazy, streamed)
 }
 
 fn object(value: Value) -> Document {
