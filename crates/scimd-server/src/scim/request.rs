@@ -12,17 +12,19 @@ use crate::tenants;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::{HOST, IF_MATCH, IF_NONE_MATCH};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::HeaderValue;
 use scimd_protocol::etag::{parse_if_match, IfMatch};
 use scimd_protocol::{ScimError, ScimResult};
 
-/// The request's query, headers and origin.
+/// The request's query, conditional-request headers and origin.
 #[derive(Debug, Clone)]
 pub struct ScimRequest {
     /// The decoded query parameters.
     pub query: QueryParams,
-    /// The request headers.
-    pub headers: HeaderMap,
+    /// `If-Match` and `If-None-Match` as sent: the only headers a handler reads, kept
+    /// alone rather than the whole header map cloned for every request.
+    if_match: Option<HeaderValue>,
+    if_none_match: Option<HeaderValue>,
     /// `config.public_url` when set, else `http://<Host>`.
     origin: String,
 }
@@ -36,17 +38,17 @@ impl ScimRequest {
 
     /// The `If-Match` precondition (RFC 7644 §3.14), if the client sent one.
     pub fn if_match(&self) -> ScimResult<Option<IfMatch>> {
-        header_precondition(&self.headers, IF_MATCH.as_str())
+        header_precondition(self.if_match.as_ref(), IF_MATCH.as_str())
     }
 
     /// The `If-None-Match` precondition, if the client sent one.
     pub fn if_none_match(&self) -> ScimResult<Option<IfMatch>> {
-        header_precondition(&self.headers, IF_NONE_MATCH.as_str())
+        header_precondition(self.if_none_match.as_ref(), IF_NONE_MATCH.as_str())
     }
 }
 
-fn header_precondition(headers: &HeaderMap, name: &str) -> ScimResult<Option<IfMatch>> {
-    match headers.get(name) {
+fn header_precondition(value: Option<&HeaderValue>, name: &str) -> ScimResult<Option<IfMatch>> {
+    match value {
         None => Ok(None),
         Some(value) => {
             let text = value.to_str().map_err(|_| {
@@ -80,7 +82,8 @@ impl FromRequestParts<AppState> for ScimRequest {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(ScimRequest {
             query: QueryParams::parse(parts.uri.query()),
-            headers: parts.headers.clone(),
+            if_match: parts.headers.get(IF_MATCH).cloned(),
+            if_none_match: parts.headers.get(IF_NONE_MATCH).cloned(),
             origin: request_origin(state, parts),
         })
     }
