@@ -22,7 +22,24 @@ use crate::error::{ScimError, ScimResult};
 /// assert_eq!(scimd_protocol::etag::etag(7), "W/\"7\"");
 /// ```
 pub fn etag(version: u64) -> String {
-    format!("W/\"{version}\"")
+    WeakEtag(version).to_string()
+}
+
+/// [`etag`] as it is written: displayed, or serialised straight into the output with
+/// `collect_str` (no `String` per response's `meta.version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeakEtag(pub u64);
+
+impl std::fmt::Display for WeakEtag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "W/\"{}\"", self.0)
+    }
+}
+
+impl serde::Serialize for WeakEtag {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A parsed `If-Match` (or `If-None-Match`) header.
@@ -98,4 +115,20 @@ fn take_entity_tag(input: &str) -> Option<(&str, &str)> {
         return None;
     }
     Some((opaque, unweak.get(end..)?))
+}
+
+#[cfg(test)]
+mod weak_etag_tests {
+    use super::*;
+
+    #[test]
+    fn a_weak_etag_serialises_as_its_string() {
+        for version in [0, 7, u64::MAX] {
+            assert_eq!(
+                serde_json::to_string(&WeakEtag(version)).unwrap(),
+                serde_json::to_string(&etag(version)).unwrap()
+            );
+        }
+        assert_eq!(serde_json::to_string(&WeakEtag(9)).unwrap(), r#""W/\"9\"""#);
+    }
 }

@@ -15,6 +15,7 @@ use crate::schema::{Attribute, AttributeType, ResourceKind, Returned, SchemaRegi
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
+use std::fmt;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -46,11 +47,35 @@ pub fn format_date_time(instant: OffsetDateTime) -> Option<String> {
 
 /// The URL of a resource: `<base_url>/Users/<id>` or `<base_url>/Groups/<id>`.
 pub fn resource_location(base_url: &str, kind: ResourceKind, id: &str) -> String {
-    format!(
-        "{}/{}/{id}",
-        base_url.trim_end_matches('/'),
-        kind.endpoint()
-    )
+    ResourceLocation { base_url, kind, id }.to_string()
+}
+
+/// [`resource_location`] as it is written: serialised with `collect_str`, straight
+/// into the output, so a response does not build a `String` per `meta.location` or
+/// per member's `$ref` (a 100,000-member group has 100,000 of them).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ResourceLocation<'a> {
+    pub(super) base_url: &'a str,
+    pub(super) kind: ResourceKind,
+    pub(super) id: &'a str,
+}
+
+impl fmt::Display for ResourceLocation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.base_url.trim_end_matches('/'),
+            self.kind.endpoint(),
+            self.id
+        )
+    }
+}
+
+impl Serialize for ResourceLocation<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// Renders a resource, applying the projection.
@@ -253,7 +278,11 @@ impl Serialize for MemberJson<'_> {
         object.serialize_field("type", member.kind.name())?;
         object.serialize_field(
             "$ref",
-            &resource_location(self.base_url, member.kind, &member.value),
+            &ResourceLocation {
+                base_url: self.base_url,
+                kind: member.kind,
+                id: &member.value,
+            },
         )?;
         object.end()
     }
@@ -438,5 +467,29 @@ fn render_single(attr: &Attribute, value: &Value) -> Option<Value> {
             _ => None,
         },
         _ => Some(value.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Written straight into the serialiser, a location is the same JSON string as the
+    /// one `resource_location` formats, escapes included.
+    #[test]
+    fn a_location_serialises_as_its_string() {
+        for (base_url, kind, id) in [
+            ("https://x/scim/v2/acme", ResourceKind::User, "42"),
+            ("https://x/scim/v2/acme/", ResourceKind::Group, "g-1"),
+            ("http://h/scim/v2/t", ResourceKind::User, "a\"b\\c\u{1}é"),
+        ] {
+            let written = serde_json::to_string(&ResourceLocation { base_url, kind, id }).unwrap();
+            let formatted = serde_json::to_string(&resource_location(base_url, kind, id)).unwrap();
+            assert_eq!(written, formatted);
+        }
+        assert_eq!(
+            resource_location("https://x/scim/v2/acme/", ResourceKind::Group, "g-1"),
+            "https://x/scim/v2/acme/Groups/g-1"
+        );
     }
 }

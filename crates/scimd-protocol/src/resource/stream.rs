@@ -18,9 +18,9 @@
 //! for arbitrary documents and schemas.
 
 use super::normalize::parse_boolean;
-use super::render::{format_date_time, resource_location, MembersJson, RenderContext};
+use super::render::{format_date_time, MembersJson, RenderContext, ResourceLocation};
 use super::{Document, GroupRef};
-use crate::etag::etag;
+use crate::etag::WeakEtag;
 use crate::schema::{Attribute, AttributeType, ResourceKind, Returned, Schema};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -391,7 +391,11 @@ impl Serialize for GroupJson<'_> {
         }
         map.serialize_entry(
             "$ref",
-            &resource_location(self.base_url, ResourceKind::Group, &group.value),
+            &ResourceLocation {
+                base_url: self.base_url,
+                kind: ResourceKind::Group,
+                id: &group.value,
+            },
         )?;
         map.serialize_entry("type", "direct")?;
         map.end()
@@ -414,9 +418,13 @@ impl Serialize for MetaJson<'_, '_> {
         }
         map.serialize_entry(
             "location",
-            &resource_location(ctx.base_url, ctx.kind, ctx.id),
+            &ResourceLocation {
+                base_url: ctx.base_url,
+                kind: ctx.kind,
+                id: ctx.id,
+            },
         )?;
-        map.serialize_entry("version", &etag(ctx.meta.version))?;
+        map.serialize_entry("version", &WeakEtag(ctx.meta.version))?;
         map.end()
     }
 }
