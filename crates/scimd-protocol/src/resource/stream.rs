@@ -68,22 +68,8 @@ impl<'a> DefaultView<'a> {
                 }
             }
         }
-        // The generated attributes must be written whole when shown: none of their
-        // sub-attributes may be one the projection removes.
-        let generated = match ctx.kind {
-            ResourceKind::Group => "members",
-            ResourceKind::User => "groups",
-        };
-        for name in ["meta", generated] {
-            if let Some(attr) = top_level(&ctx, name) {
-                if attr
-                    .sub_attributes
-                    .iter()
-                    .any(|s| s.returned == Returned::Never)
-                {
-                    return None;
-                }
-            }
+        if generated_hide_sub_attributes(&ctx) {
+            return None;
         }
         Some(DefaultView { doc, ctx })
     }
@@ -142,6 +128,23 @@ pub(super) fn top_level<'r>(ctx: &RenderContext<'r>, name: &str) -> Option<&'r A
 /// Whether the default projection keeps an attribute (RFC 7643 §7, "returned").
 pub(super) fn shown_by_default(attr: &Attribute) -> bool {
     matches!(attr.returned, Returned::Always | Returned::Default)
+}
+
+/// Whether the schema hides a sub-attribute of `meta` or of the generated `members` /
+/// `groups`. The views write those whole when shown, so none of their sub-attributes
+/// may be one the projection removes; when one is, the general rendering is taken.
+pub(super) fn generated_hide_sub_attributes(ctx: &RenderContext<'_>) -> bool {
+    let generated = match ctx.kind {
+        ResourceKind::Group => "members",
+        ResourceKind::User => "groups",
+    };
+    ["meta", generated].into_iter().any(|name| {
+        top_level(ctx, name).is_some_and(|attr| {
+            attr.sub_attributes
+                .iter()
+                .any(|s| s.returned == Returned::Never)
+        })
+    })
 }
 
 /// Whether a server-written attribute is kept; one the schema does not know is.

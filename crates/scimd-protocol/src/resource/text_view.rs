@@ -24,7 +24,8 @@
 
 use super::render::RenderContext;
 use super::stream::{
-    renders, shown, shown_by_default, top_level, write_generated, AttributeJson, SERVER_WRITTEN,
+    generated_hide_sub_attributes, renders, shown, shown_by_default, top_level, write_generated,
+    AttributeJson, SERVER_WRITTEN,
 };
 use crate::schema::{Attribute, AttributeType, Returned, Schema};
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -143,22 +144,6 @@ impl<'a> TextView<'a> {
             extensions,
         })
     }
-}
-
-/// Whether the schema hides a sub-attribute of `meta`, `members` or `groups`, which
-/// are written whole here (as in `DefaultView::new`).
-fn generated_hide_sub_attributes(ctx: &RenderContext<'_>) -> bool {
-    let generated = match ctx.kind {
-        crate::schema::ResourceKind::Group => "members",
-        crate::schema::ResourceKind::User => "groups",
-    };
-    ["meta", generated].into_iter().any(|name| {
-        top_level(ctx, name).is_some_and(|attr| {
-            attr.sub_attributes
-                .iter()
-                .any(|s| s.returned == Returned::Never)
-        })
-    })
 }
 
 /// How a shown attribute's stored value is written: `Some(None)` not at all,
