@@ -97,6 +97,33 @@ async fn data_survives_reopening_and_migrations_run_once() {
     reopened.ping().await.unwrap();
 }
 
+/// The bundled SQLite is built as `.cargo/config.toml` asks: no memory statistics and
+/// no shared page-cache group, the two process-wide mutexes every page fetch and free
+/// took (docs/benchmarks.md, item 59). A build that lost the setting (cargo run from
+/// outside the repository, a changed libsqlite3-sys) fails here, not in a benchmark.
+#[tokio::test]
+async fn sqlite_is_built_without_its_process_wide_memory_mutexes() {
+    let (_dir, store) = fresh().await;
+    let options: Vec<String> = store
+        .with_reader(|conn| {
+            let mut stmt = conn.prepare("PRAGMA compile_options")?;
+            let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+            rows.collect()
+        })
+        .await
+        .unwrap();
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "{options:?}"
+    );
+    // The options libsqlite3-sys sets and we keep.
+    assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+}
+
 /// The writer keeps a write's savepoint journal in memory (`db::open_writer`: spilled
 /// to a temporary file it was a fifth of the writer thread's samples); readers keep
 /// SQLite's default, so a large sort can still spill to disk instead of growing memory.
