@@ -522,7 +522,7 @@ fn query_plan(
 /// The migrations recorded in the SQLite file at `path` (none before the first),
 /// read through a read-only connection of its own, without migrating.
 pub(crate) fn recorded_migrations(path: &Path) -> StoreResult<Vec<i64>> {
-    let conn = Connection::open_with_flags(
+    let conn = db::open_file(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
