@@ -10,8 +10,8 @@
 //! [`register`] adds a VFS named [`NAME`] that wraps the platform's default one
 //! (`unix` on Linux). Database files, journals and temporary files are the wrapped
 //! VFS's own files, untouched. WAL files get a thin layer ([`gather`]'s rules) that
-//! holds a transaction's appended frames in memory and writes them at once when the
-//! commit frame arrives, before SQLite goes on to publish the commit in the WAL index.
+//! holds a transaction's appended frames in memory (up to 256 KiB) and writes them at
+//! once when the commit frame arrives, before SQLite goes on to publish the commit in the WAL index.
 //! Every other call on a WAL file (read, sync, truncate...) first writes what is
 //! held. So another connection, in this process or another, finds every committed
 //! frame in the file exactly as before, and a process that dies after a commit
