@@ -256,25 +256,6 @@ unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-unsafe extern "C" fn x_read(
-    file: *mut ffi::sqlite3_file,
-    buffer: *mut c_void,
-    amount: c_int,
-    offset: ffi::sqlite3_int64,
-) -> c_int {
-    // SAFETY: SQLite calls this on a file opened by x_open, with a buffer of `amount`
-    // bytes.
-    unsafe {
-        match flush(file) {
-            Ok(inner) => match methods(inner).xRead {
-                Some(read) => read(inner, buffer, amount, offset),
-                None => ffi::SQLITE_IOERR_READ,
-            },
-            Err(code) => code,
-        }
-    }
-}
-
 unsafe extern "C" fn x_write(
     file: *mut ffi::sqlite3_file,
     buffer: *const c_void,
@@ -314,52 +295,30 @@ unsafe extern "C" fn x_truncate(file: *mut ffi::sqlite3_file, size: ffi::sqlite3
     }
 }
 
-unsafe extern "C" fn x_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    // SAFETY: SQLite calls this on a file opened by x_open.
-    unsafe {
-        match flush(file) {
-            Ok(inner) => match methods(inner).xSync {
-                Some(sync) => sync(inner, flags),
-                None => ffi::SQLITE_IOERR_FSYNC,
-            },
-            Err(code) => code,
+/// Methods that read the file, or change or describe it: what is held is written
+/// first, then the wrapped file's method runs; `$missing` if it lacks the method.
+macro_rules! after_flush {
+    ($name:ident, $method:ident, $missing:expr, ($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file, $($arg: $ty),*) -> $ret {
+            // SAFETY: SQLite calls this on a file opened by x_open; the arguments are
+            // the wrapped method's.
+            unsafe {
+                match flush(file) {
+                    Ok(inner) => match methods(inner).$method {
+                        Some(method) => method(inner, $($arg),*),
+                        None => $missing,
+                    },
+                    Err(code) => code,
+                }
+            }
         }
-    }
+    };
 }
 
-unsafe extern "C" fn x_file_size(
-    file: *mut ffi::sqlite3_file,
-    size: *mut ffi::sqlite3_int64,
-) -> c_int {
-    // SAFETY: SQLite calls this on a file opened by x_open, with `size` writable.
-    unsafe {
-        match flush(file) {
-            Ok(inner) => match methods(inner).xFileSize {
-                Some(file_size) => file_size(inner, size),
-                None => ffi::SQLITE_IOERR_FSTAT,
-            },
-            Err(code) => code,
-        }
-    }
-}
-
-unsafe extern "C" fn x_file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    argument: *mut c_void,
-) -> c_int {
-    // SAFETY: SQLite calls this on a file opened by x_open; `argument` is the wrapped
-    // VFS's business.
-    unsafe {
-        match flush(file) {
-            Ok(inner) => match methods(inner).xFileControl {
-                Some(control) => control(inner, op, argument),
-                None => ffi::SQLITE_NOTFOUND,
-            },
-            Err(code) => code,
-        }
-    }
-}
+after_flush!(x_read, xRead, ffi::SQLITE_IOERR_READ, (buffer: *mut c_void, amount: c_int, offset: ffi::sqlite3_int64) -> c_int);
+after_flush!(x_sync, xSync, ffi::SQLITE_IOERR_FSYNC, (flags: c_int) -> c_int);
+after_flush!(x_file_size, xFileSize, ffi::SQLITE_IOERR_FSTAT, (size: *mut ffi::sqlite3_int64) -> c_int);
+after_flush!(x_file_control, xFileControl, ffi::SQLITE_NOTFOUND, (op: c_int, argument: *mut c_void) -> c_int);
 
 /// Methods that neither read nor change the file's bytes: straight to the wrapped
 /// file, with `$missing` if it lacks the method.
