@@ -28,7 +28,9 @@
 //!   its frames differently, writes would simply stop being gathered.
 //!
 //! What is held and not yet sent is never part of a commit: if the process dies, the
-//! WAL ends before an uncommitted frame, which recovery ignores anyway.
+//! WAL ends before an uncommitted frame, which recovery ignores anyway. And a
+//! connection that does not spill pages before its commit (the crate's one
+//! requirement, see its docs) never leaves anything held between transactions.
 
 /// Bytes in a WAL frame header (file format, 4.1).
 pub(crate) const FRAME_HEADER: usize = 24;

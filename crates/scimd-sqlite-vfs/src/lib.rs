@@ -17,6 +17,15 @@
 //! frame in the file exactly as before, and a process that dies after a commit
 //! returned has lost nothing of it.
 //!
+//! **What a connection that writes through it must do: `PRAGMA cache_spill = OFF`.**
+//! With spilling on, SQLite writes a large transaction's pages to the WAL before its
+//! commit. The VFS holds those frames, and if the transaction then rolls back, SQLite
+//! makes no call on the WAL file that would tell it: the frames stay held, and the
+//! connection's next call on the file writes them, possibly over frames another
+//! process committed at the same offsets in between. Without spilling, SQLite writes
+//! frames only in a commit, and a commit leaves nothing held once its last write
+//! returns. (A connection that only reads never writes frames.)
+//!
 //! This is the one crate of the workspace with `unsafe` code: the C ABI of SQLite's
 //! VFS (`sqlite3_vfs`, `sqlite3_io_methods`; SQLite docs, "The OS Interface").
 

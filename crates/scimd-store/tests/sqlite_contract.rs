@@ -139,6 +139,21 @@ async fn only_the_writer_keeps_temporary_storage_in_memory() {
     assert_eq!((writer, reader), (2, 0));
 }
 
+/// No connection spills a transaction's pages to the WAL before its commit: the VFS
+/// that gathers each commit's frames (`scimd_sqlite_vfs`) requires it of connections
+/// that write, and `db::open_file` sets it on every connection it opens.
+#[tokio::test]
+async fn no_connection_spills_pages_before_its_commit() {
+    let (_dir, store) = fresh().await;
+    let pragma = |conn: &scimd_store::sqlite::rusqlite::Connection| {
+        conn.query_row("PRAGMA cache_spill", [], |row| row.get::<_, i64>(0))
+    };
+    let writer = store.with_writer(pragma).await.unwrap();
+    let reader = store.with_reader(pragma).await.unwrap();
+    // 0 = off; otherwise the spill threshold in pages.
+    assert_eq!((writer, reader), (0, 0));
+}
+
 /// Every connection keeps a small page cache for the log's file: appends touch only
 /// the right edge of its B-trees, and with SQLite's default of 2,000 KiB per connection
 /// the log's caches added 10 MB to peak RSS under `mixed` (benchmarks item 49). The

@@ -84,14 +84,23 @@ fn attach_log(conn: &Connection, main: &Path) -> rusqlite::Result<()> {
 /// Opens `path` with `flags` through [`scimd_sqlite_vfs`], which writes each commit's
 /// WAL frames in one system call instead of two per page (docs/benchmarks.md, item
 /// 60). Should it ever fail to register, SQLite's default VFS does the same work.
+///
+/// Every connection is opened with `cache_spill` off, as that VFS requires of the
+/// connections that write through it: a transaction never writes frames to the WAL
+/// before its commit, so the VFS never holds frames of a transaction that could
+/// still roll back (and a later write of them could land over frames another
+/// process committed meanwhile). A transaction larger than the page cache grows the
+/// cache instead, until its commit.
 pub(super) fn open_file(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
-    match scimd_sqlite_vfs::register() {
-        Ok(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+    let conn = match scimd_sqlite_vfs::register() {
+        Ok(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs)?,
         Err(e) => {
             tracing::warn!(error = %e, "could not register the WAL-gathering SQLite VFS");
-            Connection::open_with_flags(path, flags)
+            Connection::open_with_flags(path, flags)?
         }
-    }
+    };
+    conn.pragma_update(None, "cache_spill", false)?;
+    Ok(conn)
 }
 
 /// Opens the one writer connection, creating the files and switching them to WAL.
