@@ -38,10 +38,11 @@ pub(crate) const FRAME_HEADER: usize = 24;
 /// Bytes in the WAL header (file format, 4.1).
 pub(crate) const WAL_HEADER: usize = 32;
 
-/// Past this many bytes held, they are sent even without a commit: a transaction that
-/// spills thousands of pages does not grow the buffer without end. 256 KiB is some 60
-/// frames of 4 KiB, twice a large group commit of scimd's writer (a commit of 32 user
-/// creates is fewer than 400 frames, so a handful of writes instead of 800).
+/// Past this many bytes held, they are sent even without a commit, so a large
+/// transaction does not grow the buffer without end. 256 KiB is some 60 frames of
+/// 4 KiB: a commit up to that size is held whole, and a group commit of scimd's writer
+/// (32 user creates, fewer than 400 frames) goes out in a handful of writes instead
+/// of 800.
 pub(crate) const MAX_HELD: usize = 256 * 1024;
 
 /// The buffer's one allocation, made at the first write held: [`MAX_HELD`] plus the

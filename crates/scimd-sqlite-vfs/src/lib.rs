@@ -62,6 +62,16 @@ pub struct WalWriteStats {
     pub written: u64,
 }
 
+impl WalWriteStats {
+    /// What happened between `earlier` and `self`.
+    pub fn since(self, earlier: WalWriteStats) -> WalWriteStats {
+        WalWriteStats {
+            requested: self.requested.saturating_sub(earlier.requested),
+            written: self.written.saturating_sub(earlier.written),
+        }
+    }
+}
+
 /// The counters of [`WalWriteStats`], for tests and diagnostics.
 pub fn stats() -> WalWriteStats {
     WalWriteStats {

@@ -188,7 +188,7 @@ impl Sink for InnerWrite {
             // SAFETY: `self.0` is the open wrapped file (see `parts`); `chunk` is valid
             // for `amount` bytes for the duration of the call.
             let rc = unsafe {
-                match (*(*self.0).pMethods).xWrite {
+                match methods(self.0).xWrite {
                     Some(write) => write(self.0, chunk.as_ptr().cast::<c_void>(), amount, offset),
                     None => ffi::SQLITE_IOERR_WRITE,
                 }

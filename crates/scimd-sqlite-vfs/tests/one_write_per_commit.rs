@@ -2,14 +2,7 @@
 //! file holds one test, so no other test's writes land in between.
 
 use rusqlite::{Connection, OpenFlags};
-
-fn delta(before: scimd_sqlite_vfs::WalWriteStats) -> (u64, u64) {
-    let after = scimd_sqlite_vfs::stats();
-    (
-        after.requested - before.requested,
-        after.written - before.written,
-    )
-}
+use scimd_sqlite_vfs::WalWriteStats;
 
 #[test]
 fn a_commit_of_several_pages_is_one_write_in_the_main_and_in_an_attached_file() {
@@ -43,7 +36,7 @@ fn a_commit_of_several_pages_is_one_write_in_the_main_and_in_an_attached_file() 
              INSERT INTO {schema}.t SELECT hex(randomblob(40)), hex(randomblob(40)) FROM s;"
         ))
         .unwrap();
-        let (requested, written) = delta(before);
+        let WalWriteStats { requested, written } = scimd_sqlite_vfs::stats().since(before);
         assert!(
             requested >= 6,
             "{schema}: SQLite wrote {requested} times: several frames expected"

@@ -124,19 +124,27 @@ async fn sqlite_is_built_without_its_process_wide_memory_mutexes() {
     assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
 }
 
+/// An integer `PRAGMA` as the writer connection and a reader connection see it.
+async fn pragma_on_writer_and_reader(store: &SqliteStore, pragma: &'static str) -> (i64, i64) {
+    let read = move |conn: &scimd_store::sqlite::rusqlite::Connection| {
+        conn.query_row(&format!("PRAGMA {pragma}"), [], |row| row.get::<_, i64>(0))
+    };
+    let writer = store.with_writer(read).await.unwrap();
+    let reader = store.with_reader(read).await.unwrap();
+    (writer, reader)
+}
+
 /// The writer keeps a write's savepoint journal in memory (`db::open_writer`: spilled
 /// to a temporary file it was a fifth of the writer thread's samples); readers keep
 /// SQLite's default, so a large sort can still spill to disk instead of growing memory.
 #[tokio::test]
 async fn only_the_writer_keeps_temporary_storage_in_memory() {
     let (_dir, store) = fresh().await;
-    let pragma = |conn: &scimd_store::sqlite::rusqlite::Connection| {
-        conn.query_row("PRAGMA temp_store", [], |row| row.get::<_, i64>(0))
-    };
-    let writer = store.with_writer(pragma).await.unwrap();
-    let reader = store.with_reader(pragma).await.unwrap();
     // 0 = DEFAULT (a file unless SQLite was built otherwise), 2 = MEMORY.
-    assert_eq!((writer, reader), (2, 0));
+    assert_eq!(
+        pragma_on_writer_and_reader(&store, "temp_store").await,
+        (2, 0)
+    );
 }
 
 /// No connection spills a transaction's pages to the WAL before its commit: the VFS
@@ -145,13 +153,11 @@ async fn only_the_writer_keeps_temporary_storage_in_memory() {
 #[tokio::test]
 async fn no_connection_spills_pages_before_its_commit() {
     let (_dir, store) = fresh().await;
-    let pragma = |conn: &scimd_store::sqlite::rusqlite::Connection| {
-        conn.query_row("PRAGMA cache_spill", [], |row| row.get::<_, i64>(0))
-    };
-    let writer = store.with_writer(pragma).await.unwrap();
-    let reader = store.with_reader(pragma).await.unwrap();
     // 0 = off; otherwise the spill threshold in pages.
-    assert_eq!((writer, reader), (0, 0));
+    assert_eq!(
+        pragma_on_writer_and_reader(&store, "cache_spill").await,
+        (0, 0)
+    );
 }
 
 /// Every connection keeps a small page cache for the log's file: appends touch only

@@ -2,17 +2,10 @@
 //! frames in one system call (docs/benchmarks.md, item 60). Its counters are
 //! process-wide, so this file holds one test: no other test's writes land in between.
 
+use scimd_sqlite_vfs::WalWriteStats;
 use scimd_store::sqlite::SqliteStore;
 use scimd_store::NewTenant;
 use scimd_store::Store;
-
-fn since(before: scimd_sqlite_vfs::WalWriteStats) -> (u64, u64) {
-    let now = scimd_sqlite_vfs::stats();
-    (
-        now.requested - before.requested,
-        now.written - before.written,
-    )
-}
 
 #[tokio::test]
 async fn the_stores_commits_reach_the_wal_in_one_write_each() {
@@ -33,7 +26,7 @@ async fn the_stores_commits_reach_the_wal_in_one_write_each() {
         })
         .await
         .unwrap();
-    let (requested, written) = since(before);
+    let WalWriteStats { requested, written } = scimd_sqlite_vfs::stats().since(before);
     assert!(
         requested >= 4,
         "{requested} writes requested: frames expected"
@@ -41,14 +34,13 @@ async fn the_stores_commits_reach_the_wal_in_one_write_each() {
     assert_eq!(written, 1, "{requested} writes requested");
 
     // A larger commit on the writer connection, and in the attached log file.
-    let (requested, written) = store
+    let WalWriteStats { requested, written } = store
         .with_writer(|conn| {
-            let before = scimd_sqlite_vfs::stats();
             conn.execute_batch(
                 "CREATE TABLE scratch (k TEXT PRIMARY KEY, v TEXT);
                  CREATE TABLE logs.scratch (k TEXT PRIMARY KEY, v TEXT);",
             )?;
-            let created = since(before);
+            let before = scimd_sqlite_vfs::stats();
             conn.execute_batch(
                 "BEGIN IMMEDIATE;
                  WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 60)
@@ -57,8 +49,7 @@ async fn the_stores_commits_reach_the_wal_in_one_write_each() {
                  INSERT INTO logs.scratch SELECT hex(randomblob(30)), hex(randomblob(30)) FROM s;
                  COMMIT;",
             )?;
-            let (requested, written) = since(before);
-            Ok((requested - created.0, written - created.1))
+            Ok(scimd_sqlite_vfs::stats().since(before))
         })
         .await
         .unwrap();
