@@ -83,6 +83,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Before any task is spawned: on a multi-threaded runtime the start-up expiry check
+    // can run before the router is built, and a gauge set before the recorder exists
+    // goes nowhere until the next check, an hour later.
+    ops::metrics::install();
     let flusher = {
         let state = state.clone();
         tokio::spawn(async move {
