@@ -57,12 +57,7 @@ pub async fn create_tenant_with_token(
 ) -> Result<(Tenant, IssuedToken), StoreError> {
     validate_tenant_id(id)?;
     let tenant = store
-        .create_tenant(&NewTenant {
-            id: id.to_owned(),
-            display_name: display_name.to_owned(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled(id, display_name))
         .await?;
     let issued = create_token(store, &tenant.id, "initial", None).await?;
     Ok((tenant, issued))

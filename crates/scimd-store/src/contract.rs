@@ -65,12 +65,7 @@ fn doc(value: Value) -> Document {
 
 async fn tenant(store: &dyn Store, id: &str) -> Result<(), StoreError> {
     store
-        .create_tenant(&NewTenant {
-            id: id.into(),
-            display_name: format!("Tenant {id}"),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled(id, format!("Tenant {id}")))
         .await
         .map(|_| ())
 }

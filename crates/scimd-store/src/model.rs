@@ -37,6 +37,19 @@ pub struct NewTenant {
     pub log: TenantLogSettings,
 }
 
+impl NewTenant {
+    /// A tenant with provisioning on and the default log settings, as `scimd tenant
+    /// create` makes one.
+    pub fn enabled(id: impl Into<String>, display_name: impl Into<String>) -> NewTenant {
+        NewTenant {
+            id: id.into(),
+            display_name: display_name.into(),
+            provisioning_enabled: true,
+            ..Default::default()
+        }
+    }
+}
+
 /// A change to a tenant; `None` fields are left as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TenantUpdate {

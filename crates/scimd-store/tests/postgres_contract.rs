@@ -155,12 +155,7 @@ fn new_user(name: &str) -> NewResource {
 
 async fn tenant(store: &dyn Store, id: &str) {
     store
-        .create_tenant(&NewTenant {
-            id: id.into(),
-            display_name: id.to_uppercase(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled(id, id.to_uppercase()))
         .await
         .unwrap();
 }

@@ -68,12 +68,7 @@ async fn an_outage_is_unavailable_and_the_store_recovers_by_itself() {
     };
     let store = PgStore::connect(&url, &options).await.unwrap();
     store
-        .create_tenant(&NewTenant {
-            id: "t".into(),
-            display_name: "T".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled("t", "T"))
         .await
         .unwrap();
     store

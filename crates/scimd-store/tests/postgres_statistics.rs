@@ -87,12 +87,7 @@ async fn growing_tables_are_analyzed_and_lookups_use_the_primary_key() {
         .await
         .unwrap();
     store
-        .create_tenant(&NewTenant {
-            id: "stats".into(),
-            display_name: "Stats".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled("stats", "Stats"))
         .await
         .unwrap();
     assert_eq!(analyze_count(&store, "users").await, 0);

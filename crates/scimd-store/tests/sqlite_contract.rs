@@ -215,12 +215,7 @@ fn value_path(path: &str, inner: Filter) -> Filter {
 /// Creates tenant "t", provisioning enabled.
 async fn create_tenant_t(store: &SqliteStore) {
     store
-        .create_tenant(&NewTenant {
-            id: "t".into(),
-            display_name: "T".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled("t", "T"))
         .await
         .unwrap();
 }
@@ -473,12 +468,7 @@ async fn racing_creates_across_connections_and_threads() {
         .await
         .unwrap();
     first
-        .create_tenant(&NewTenant {
-            id: "t".into(),
-            display_name: "T".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled("t", "T"))
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -901,12 +891,7 @@ async fn opening_removes_log_rows_of_deleted_tenants() {
     let mut entries = Vec::new();
     for id in ["a", "b", "c"] {
         store
-            .create_tenant(&NewTenant {
-                id: id.into(),
-                display_name: id.into(),
-                provisioning_enabled: true,
-                ..Default::default()
-            })
+            .create_tenant(&NewTenant::enabled(id, id))
             .await
             .unwrap();
         for status in [200, 201] {

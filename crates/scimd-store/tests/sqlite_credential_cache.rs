@@ -15,12 +15,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 async fn tenant_with_token(store: &SqliteStore, tenant: &str, token: &str) {
     store
-        .create_tenant(&NewTenant {
-            id: tenant.into(),
-            display_name: tenant.into(),
-            provisioning_enabled: true,
-            log: Default::default(),
-        })
+        .create_tenant(&NewTenant::enabled(tenant, tenant))
         .await
         .unwrap();
     store

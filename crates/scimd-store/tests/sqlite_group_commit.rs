@@ -28,12 +28,7 @@ async fn open() -> (tempfile::TempDir, Arc<SqliteStore>) {
         .await
         .unwrap();
     store
-        .create_tenant(&NewTenant {
-            id: "acme".into(),
-            display_name: "Acme".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled("acme", "Acme"))
         .await
         .unwrap();
     (dir, Arc::new(store))
@@ -333,12 +328,7 @@ async fn a_write_gives_up_after_the_busy_timeout() {
     let store = SqliteStore::open_with(&path, &options).await.unwrap();
     let holder = hold_the_write_lock(path, Duration::from_secs(1));
     let outcome = store
-        .create_tenant(&NewTenant {
-            id: "acme".into(),
-            display_name: "Acme".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled("acme", "Acme"))
         .await;
     assert!(
         matches!(outcome, Err(StoreError::Unavailable(_))),

@@ -18,12 +18,7 @@ async fn the_stores_commits_reach_the_wal_in_one_write_each() {
     // epoch's row.
     let before = scimd_sqlite_vfs::stats();
     store
-        .create_tenant(&NewTenant {
-            id: "acme".into(),
-            display_name: "Acme".into(),
-            provisioning_enabled: true,
-            ..Default::default()
-        })
+        .create_tenant(&NewTenant::enabled("acme", "Acme"))
         .await
         .unwrap();
     let WalWriteStats { requested, written } = scimd_sqlite_vfs::stats().since(before);
