@@ -211,6 +211,15 @@ mod tests {
         WAL_HEADER as i64 + index * FRAME
     }
 
+    /// A gatherer and its file after SQLite wrote the WAL's header (held, like any
+    /// append, until the first commit).
+    fn after_wal_header() -> (Gather, File) {
+        let mut gather = Gather::default();
+        let mut file = File::default();
+        gather.write(&mut file, &[7; WAL_HEADER], 0).unwrap();
+        (gather, file)
+    }
+
     /// Writes frames `first..first + count` the way SQLite does, the last one a commit.
     fn commit(gather: &mut Gather, file: &mut File, first: i64, count: i64) {
         for index in first..first + count {
@@ -227,9 +236,7 @@ mod tests {
 
     #[test]
     fn a_commit_reaches_the_file_in_one_write_before_its_last_write_returns() {
-        let mut gather = Gather::default();
-        let mut file = File::default();
-        gather.write(&mut file, &[7; WAL_HEADER], 0).unwrap();
+        let (mut gather, mut file) = after_wal_header();
         commit(&mut gather, &mut file, 0, 6);
         assert_eq!(file.writes, vec![(0, WAL_HEADER + 6 * FRAME as usize)]);
         assert_eq!(gather.held(), 0);
@@ -258,9 +265,7 @@ mod tests {
     /// follows the last of them that would send it.
     #[test]
     fn rewrites_of_earlier_frames_are_written_at_once() {
-        let mut gather = Gather::default();
-        let mut file = File::default();
-        gather.write(&mut file, &[7; WAL_HEADER], 0).unwrap();
+        let (mut gather, mut file) = after_wal_header();
         commit(&mut gather, &mut file, 0, 4);
         let writes = file.writes.len();
         gather
@@ -275,9 +280,7 @@ mod tests {
 
     #[test]
     fn a_frame_header_without_its_page_is_sent_before_anything_else() {
-        let mut gather = Gather::default();
-        let mut file = File::default();
-        gather.write(&mut file, &[7; WAL_HEADER], 0).unwrap();
+        let (mut gather, mut file) = after_wal_header();
         gather
             .write(&mut file, &frame_header(1, 5), frame_offset(0))
             .unwrap();
@@ -289,9 +292,7 @@ mod tests {
 
     #[test]
     fn a_wal_started_over_is_held_from_its_header() {
-        let mut gather = Gather::default();
-        let mut file = File::default();
-        gather.write(&mut file, &[7; WAL_HEADER], 0).unwrap();
+        let (mut gather, mut file) = after_wal_header();
         commit(&mut gather, &mut file, 0, 5);
         gather.write(&mut file, &[8; WAL_HEADER], 0).unwrap();
         commit(&mut gather, &mut file, 0, 2);
@@ -331,9 +332,7 @@ mod tests {
 
     #[test]
     fn a_long_transaction_is_sent_in_bounded_pieces() {
-        let mut gather = Gather::default();
-        let mut file = File::default();
-        gather.write(&mut file, &[7; WAL_HEADER], 0).unwrap();
+        let (mut gather, mut file) = after_wal_header();
         let frames = (3 * MAX_HELD as i64) / FRAME;
         commit(&mut gather, &mut file, 0, frames);
         assert!(file.writes.len() >= 3);
@@ -346,9 +345,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_is_reported_and_its_bytes_dropped() {
-        let mut gather = Gather::default();
-        let mut file = File::default();
-        gather.write(&mut file, &[7; WAL_HEADER], 0).unwrap();
+        let (mut gather, mut file) = after_wal_header();
         gather
             .write(&mut file, &frame_header(1, 3), frame_offset(0))
             .unwrap();
