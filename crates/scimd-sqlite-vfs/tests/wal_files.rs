@@ -58,6 +58,16 @@ const SCHEMA: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL
      CREATE INDEX t_k ON t (k);
      CREATE INDEX t_n ON t (n);";
 
+/// A new database `name` in a directory of its own, opened through our VFS, with
+/// [`SCHEMA`].
+fn with_schema(name: &str) -> (tempfile::TempDir, PathBuf, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    let conn = open(&path);
+    conn.execute_batch(SCHEMA).unwrap();
+    (dir, path, conn)
+}
+
 fn insert(conn: &Connection, id: i64, body_len: usize) {
     conn.execute(
         "INSERT INTO t (id, n, k, body) VALUES (?1, ?1, hex(randomblob(16)), zeroblob(?2))",
@@ -68,10 +78,7 @@ fn insert(conn: &Connection, id: i64, body_len: usize) {
 
 #[test]
 fn every_commit_is_in_the_files_when_it_returns() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("w.db");
-    let conn = open(&path);
-    conn.execute_batch(SCHEMA).unwrap();
+    let (dir, path, conn) = with_schema("w.db");
     for id in 1..=60 {
         insert(&conn, id, 3000);
         if id % 6 == 0 {
@@ -83,10 +90,7 @@ fn every_commit_is_in_the_files_when_it_returns() {
 
 #[test]
 fn another_connection_reads_each_commit_as_soon_as_it_returns() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.db");
-    let writer = open(&path);
-    writer.execute_batch(SCHEMA).unwrap();
+    let (_dir, path, writer) = with_schema("r.db");
     // One reader through SQLite's own VFS, one through ours.
     let plain = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let ours = Connection::open_with_flags_and_vfs(
@@ -124,10 +128,7 @@ fn another_connection_reads_each_commit_as_soon_as_it_returns() {
 /// and its rollback; here, nothing else writes).
 #[test]
 fn a_transaction_that_spills_and_rewrites_its_pages_recovers_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    let conn = open(&path);
-    conn.execute_batch(SCHEMA).unwrap();
+    let (dir, path, conn) = with_schema("s.db");
     conn.execute_batch("PRAGMA cache_size = 8; PRAGMA cache_spill = ON;")
         .unwrap();
     conn.execute_batch("BEGIN").unwrap();
@@ -152,10 +153,7 @@ fn a_transaction_that_spills_and_rewrites_its_pages_recovers_whole() {
 
 #[test]
 fn a_wal_started_over_holds_the_commits_after_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("o.db");
-    let conn = open(&path);
-    conn.execute_batch(SCHEMA).unwrap();
+    let (dir, path, conn) = with_schema("o.db");
     for id in 1..=20 {
         insert(&conn, id, 2000);
     }
