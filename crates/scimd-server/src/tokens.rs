@@ -279,7 +279,6 @@ pub async fn warn_about_expiring_tokens(store: &dyn Store) {
                     t.tenant_id
                 );
             }
-            crate::ops::metrics::install();
             metrics::gauge!("scimd_tokens_expiring_soon").set(tokens.len() as f64);
         }
         Err(e) => tracing::warn!(error = %e, "could not check token expiry"),
