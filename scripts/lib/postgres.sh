@@ -11,8 +11,16 @@
 #
 # The cluster lives in a temporary directory: data in DIR/data, the unix socket in DIR,
 # TCP on a free port of 127.0.0.1 only, trust authentication (nothing else can reach
-# it), fsync off (its data is thrown away). initdb refuses to run as root, so as root
-# the cluster runs as the `postgres` user the Debian package creates.
+# it). initdb refuses to run as root, so as root the cluster runs as the `postgres`
+# user the Debian package creates.
+#
+# Durability, SCIMD_POSTGRES_DURABILITY (the benchmark's --postgres-durability):
+#   off      (default) fsync, full_page_writes and synchronous_commit off: the data is
+#            thrown away, so nothing is paid for keeping it
+#   normal   fsync and full_page_writes on, synchronous_commit off: crash-safe, a crash
+#            may lose the last moments of commits (what scimd's SQLite does:
+#            synchronous=NORMAL in WAL mode)
+#   full     PostgreSQL's defaults: every commit waits for its WAL to reach the disk
 #
 # After a start: SCIMD_TEST_POSTGRES_URL is exported (a superuser URL; the tests create
 # one database per test through it). When it is already set, ensure_postgres uses that
@@ -78,6 +86,13 @@ postgres_start_cluster() {
   if ((EUID == 0)); then
     getent passwd postgres >/dev/null || postgres_fail "running as root needs the 'postgres' user (created by the postgresql package)"
   fi
+  local durability
+  case ${SCIMD_POSTGRES_DURABILITY:-off} in
+    off) durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+    normal) durability="-c fsync=on -c synchronous_commit=off -c full_page_writes=on" ;;
+    full) durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+    *) postgres_fail "SCIMD_POSTGRES_DURABILITY must be off, normal or full, not '${SCIMD_POSTGRES_DURABILITY}'" ;;
+  esac
   SCIMD_POSTGRES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scimd-pg.XXXXXX")
   if ((EUID == 0)); then chown postgres: "$SCIMD_POSTGRES_DIR"; fi
   postgres_as_owner "$SCIMD_POSTGRES_BIN/initdb" -D "$SCIMD_POSTGRES_DIR/data" -U postgres \
@@ -91,7 +106,7 @@ postgres_start_cluster() {
     port=$(postgres_free_port)
     if postgres_as_owner "$SCIMD_POSTGRES_BIN/pg_ctl" -D "$SCIMD_POSTGRES_DIR/data" \
       -l "$SCIMD_POSTGRES_DIR/server.log" -w -t "$POSTGRES_START_TIMEOUT_SECONDS" \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $SCIMD_POSTGRES_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $SCIMD_POSTGRES_DIR $durability -c max_connections=400" \
       start >/dev/null; then
       started=true
       break
@@ -103,7 +118,7 @@ postgres_start_cluster() {
     postgres_fail "could not start a PostgreSQL cluster"
   fi
   export SCIMD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:${port}/postgres"
-  echo "PostgreSQL $("$SCIMD_POSTGRES_BIN/pg_ctl" --version | awk '{print $3}') at ${SCIMD_TEST_POSTGRES_URL} (data in ${SCIMD_POSTGRES_DIR})"
+  echo "PostgreSQL $("$SCIMD_POSTGRES_BIN/pg_ctl" --version | awk '{print $3}') at ${SCIMD_TEST_POSTGRES_URL} (data in ${SCIMD_POSTGRES_DIR}; durability ${SCIMD_POSTGRES_DURABILITY:-off})"
 }
 
 # Stops the cluster this shell started (pg_ctl reads its pid from the data directory)
