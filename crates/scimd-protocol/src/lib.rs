@@ -16,6 +16,7 @@
 //! | [`patch`] | PATCH operations and membership deltas | 7644 §3.5.2 |
 //! | [`bulk`] | Bulk requests, `bulkId` resolution | 7644 §3.7 |
 //! | [`etag`] | weak ETags from resource versions | 7644 §3.14 |
+//! | [`nul`] | U+0000 in request text, refused everywhere | 8259 §7 |
 //!
 //! ## Leniency
 //!
@@ -38,6 +39,7 @@ pub mod bulk;
 pub mod error;
 pub mod etag;
 pub mod filter;
+pub mod nul;
 pub mod paging;
 pub mod patch;
 pub mod path;

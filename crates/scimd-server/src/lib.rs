@@ -20,6 +20,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod lenient_http;
+pub mod nul_in_url;
 pub mod oauth;
 pub mod ops;
 pub mod provisioning_log;
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(oauth::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(nul_in_url::refuse_nul_in_url))
         .layer(DefaultBodyLimit::max(max_body));
     let routed = ops::instrument(router).with_state(state);
     // Layers on a Router run after routing; rewriting the endpoint's case must happen

@@ -47,7 +47,9 @@ impl<T: Serialize> IntoResponse for ScimJson<T> {
 
 /// A request body parsed as JSON whatever its `Content-Type` says (R15: clients send
 /// `application/scim+json`, `application/json`, with or without charset, or nothing).
-/// Malformed JSON is 400 `invalidSyntax`; a body over the size limit is 413.
+/// Malformed JSON is 400 `invalidSyntax`; a body over the size limit is 413; a string
+/// holding U+0000 is 400 `invalidValue` (`scimd_protocol::nul`), so no handler and no
+/// backend ever sees one.
 pub struct JsonBody(pub Value);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
@@ -76,6 +78,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 e.column()
             ))
         })?;
+        scimd_protocol::nul::refuse_nul_in_json(&bytes)?;
         Ok(JsonBody(value))
     }
 }

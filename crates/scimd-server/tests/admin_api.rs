@@ -126,6 +126,20 @@ async fn tenants_can_be_created_read_renamed_listed_and_deleted() {
         .await
         .unwrap();
     assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // U+0000, in the body or the URL: refused on every backend (PostgreSQL cannot
+    // store it), never a 500.
+    server
+        .admin(
+            Method::POST,
+            "/tenants",
+            Some(json!({"id": "nul", "name": "a\u{0}b"})),
+        )
+        .await
+        .assert_problem(422);
+    server
+        .admin(Method::GET, "/tenants/ac%00me", None)
+        .await
+        .assert_problem(400);
     // Nothing was stored by the refused requests.
     let listed = server.admin(Method::GET, "/tenants", None).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");

@@ -225,6 +225,135 @@ async fn body_over_the_limit_is_413() {
     r.assert_scim_error(413, None);
 }
 
+/// U+0000 is refused wherever a request can carry it (`scimd_protocol::nul`): in a
+/// body, in a filter's string, in the URL. PostgreSQL cannot store or compare it, so
+/// without this the same request was a 201 on SQLite and a 500 on PostgreSQL. Runs on
+/// both backends (SCIMD_TEST_BACKEND); nothing is stored half-way.
+#[tokio::test]
+async fn nul_is_refused_everywhere_and_nothing_is_stored() {
+    let ts = TestServer::start().await;
+    let r = ts
+        .call(
+            Method::POST,
+            "/Users",
+            Some(json!({"userName": "kept@contoso.com"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let kept = r.json();
+    let id = kept["id"].as_str().unwrap().to_owned();
+
+    let nul = "a\u{0}b";
+    let bodies = [
+        (Method::POST, "/Users".to_owned(), json!({"userName": nul})),
+        (
+            Method::POST,
+            "/Users".to_owned(),
+            json!({"userName": "ok@contoso.com", "emails": [{"value": nul, "primary": true}]}),
+        ),
+        (
+            Method::POST,
+            "/Users".to_owned(),
+            json!({"userName": "ok@contoso.com", ENTERPRISE: {"department": nul}}),
+        ),
+        (
+            Method::PUT,
+            format!("/Users/{id}"),
+            json!({"userName": "kept@contoso.com", "displayName": nul}),
+        ),
+        (
+            Method::PATCH,
+            format!("/Users/{id}"),
+            json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [
+                    {"op": "replace", "path": "displayName", "value": "fine"},
+                    {"op": "replace", "path": "title", "value": nul},
+                ],
+            }),
+        ),
+        (
+            Method::POST,
+            "/Groups".to_owned(),
+            json!({"displayName": nul}),
+        ),
+    ];
+    for (method, path, body) in bodies {
+        let r = ts.call(method.clone(), &path, Some(body)).await;
+        r.assert_scim_error(400, Some("invalidValue"));
+        assert!(r.text.contains("U+0000"), "{method} {path}: {}", r.text);
+    }
+
+    // A filter's string literal written `\u0000`: in a query, in a .search body, and
+    // in a PATCH path's value filter (the body itself holds no NUL: `\\u0000`).
+    let r = ts
+        .call(
+            Method::GET,
+            "/Users?filter=userName%20eq%20%22a%5Cu0000b%22",
+            None,
+        )
+        .await;
+    r.assert_scim_error(400, Some("invalidFilter"));
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName eq \"a\\u0000b\"",
+    });
+    let r = ts.call(Method::POST, "/Users/.search", Some(search)).await;
+    r.assert_scim_error(400, Some("invalidFilter"));
+    let patch = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": "emails[value eq \"\\u0000\"]"}],
+    });
+    let r = ts
+        .call(Method::PATCH, &format!("/Users/{id}"), Some(patch))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_ne!(r.json()["scimType"], "invalidValue", "{}", r.text);
+
+    // `%00` in the URL: a resource id, the tenant, any query parameter.
+    for path in [
+        "/Users/a%00b",
+        "/Users?filter=userName%20eq%20%22a%00b%22",
+        "/Users?attributes=user%00Name",
+        "/Groups?excludedAttributes=members%00",
+    ] {
+        let r = ts.call(Method::GET, path, None).await;
+        r.assert_scim_error(400, Some("invalidValue"));
+    }
+    let r = ts
+        .call_as(
+            &format!("{}/scim/v2/ac%00me", ts.origin),
+            &ts.token,
+            Method::GET,
+            "/Users",
+            None,
+        )
+        .await;
+    r.assert_scim_error(400, Some("invalidValue"));
+
+    // Bulk: the whole request is refused before any operation runs.
+    let bulk = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "a", "data": {"userName": "bulk1"}},
+            {"method": "POST", "path": "/Users", "bulkId": "b", "data": {"userName": nul}},
+        ],
+    });
+    let r = ts.call(Method::POST, "/Bulk", Some(bulk)).await;
+    r.assert_scim_error(400, Some("invalidValue"));
+
+    // Nothing was stored: one user, unchanged (the PATCH's first operation too), no group.
+    let users = ts.call(Method::GET, "/Users", None).await.json();
+    assert_eq!(users["totalResults"], 1, "{users}");
+    let now = ts
+        .call(Method::GET, &format!("/Users/{id}"), None)
+        .await
+        .json();
+    assert_eq!(now, kept);
+    let groups = ts.call(Method::GET, "/Groups", None).await.json();
+    assert_eq!(groups["totalResults"], 0, "{groups}");
+}
+
 /// A group's members travel whole in its POST, PUT and PATCH (Okta's custom apps PUT
 /// the group with every member: docs/idp-clients.md R19), so Groups' writes have their
 /// own, larger limit; Users' keep `max_body_bytes`.

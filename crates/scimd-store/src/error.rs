@@ -26,6 +26,15 @@ impl From<sqlx::Error> for StoreError {
     /// [`StoreError::Database`]. Messages come from the driver and carry no bound
     /// values, so no secret can leak through them.
     fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            if db.code().is_some_and(|code| is_unstorable_text_code(&code)) {
+                // The server refuses U+0000 before it reaches a store; should a
+                // value still carry one, the client hears why (400), not 500.
+                return StoreError::Scim(ScimError::invalid_value(
+                    scimd_protocol::nul::NUL_REFUSED,
+                ));
+            }
+        }
         let transient = match &err {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
@@ -59,6 +68,13 @@ impl From<rusqlite::Error> for StoreError {
             StoreError::Database(err.to_string())
         }
     }
+}
+
+/// PostgreSQL's refusals of text it cannot hold: 22021 `character_not_in_repertoire`
+/// (a `text` value with U+0000) and 22P05 `untranslatable_character` (`jsonb` with
+/// `\u0000`).
+fn is_unstorable_text_code(code: &str) -> bool {
+    matches!(code, "22021" | "22P05")
 }
 
 /// PostgreSQL reports five-character SQLSTATEs: connection exceptions (class 08),

@@ -48,6 +48,9 @@ fn ends_word(b: u8) -> bool {
 /// Splits `input` into tokens.
 pub(crate) fn tokenize(input: &str) -> Result<Vec<Token<'_>>, SyntaxError> {
     let bytes = input.as_bytes();
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(nul_at(at));
+    }
     let mut tokens = Vec::new();
     let mut pos = 0;
     while let Some(&b) = bytes.get(pos) {
@@ -74,6 +77,9 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token<'_>>, SyntaxError> {
             let value: String = serde_json::from_str(text).map_err(|e| {
                 SyntaxError::new(start, format!("invalid string literal at {start}: {e}"))
             })?;
+            if value.contains('\0') {
+                return Err(nul_at(start));
+            }
             pos = end;
             tokens.push(Token {
                 kind: TokenKind::Str(value),
@@ -93,6 +99,15 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token<'_>>, SyntaxError> {
         }
     }
     Ok(tokens)
+}
+
+/// U+0000 in a filter, raw or as a string literal's `\u0000`: refused like everywhere
+/// else (`crate::nul`), since no backend stores or compares it.
+fn nul_at(at: usize) -> SyntaxError {
+    SyntaxError::new(
+        at,
+        format!("U+0000 (NUL) at {at}: scimd does not accept it in a filter"),
+    )
 }
 
 /// The byte just past the closing quote of the string that opens at `start`.
@@ -169,6 +184,20 @@ mod tests {
         assert_eq!(tokenize("a eq \"abc").unwrap_err().position, 5);
         assert_eq!(tokenize("a eq \"a\\qb\"").unwrap_err().position, 5);
         assert!(tokenize("a eq \"\\").is_err());
+    }
+
+    #[test]
+    fn nul_is_refused_raw_and_escaped() {
+        assert_eq!(
+            tokenize("userName eq \"a\\u0000b\"").unwrap_err().position,
+            12
+        );
+        assert_eq!(tokenize("userName eq a\0b").unwrap_err().position, 13);
+        // The text `\u0000` after an escaped backslash is no NUL.
+        assert_eq!(
+            kinds(r#""a\\u0000""#),
+            vec![TokenKind::Str("a\\u0000".into())]
+        );
     }
 
     #[test]

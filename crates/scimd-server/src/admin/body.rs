@@ -41,9 +41,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AdminJson<T> {
                 detail: e.body_text(),
             })?;
         let text: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
-        serde_json::from_slice(text)
-            .map(AdminJson)
-            .map_err(|e| describe(&e))
+        let value = serde_json::from_slice(text).map_err(|e| describe(&e))?;
+        // Well-formed, but a value no backend can store (`scimd_protocol::nul`).
+        if scimd_protocol::nul::json_has_nul(text) {
+            return Err(AdminError::unprocessable(format!(
+                "request body: {}",
+                scimd_protocol::nul::NUL_REFUSED
+            )));
+        }
+        Ok(AdminJson(value))
     }
 }
 

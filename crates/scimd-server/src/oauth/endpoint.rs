@@ -79,13 +79,25 @@ fn basic_credentials(value: &str) -> Option<(String, String)> {
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    Some((unescape(id), unescape(secret)))
+    let (id, secret) = (unescape(id), unescape(secret));
+    // U+0000 (raw or `%00`) is no credential (`scimd_protocol::nul`).
+    if id.contains('\0') || secret.contains('\0') {
+        return None;
+    }
+    Some((id, secret))
 }
 
 /// The form parameters; §3.2: a parameter sent twice is an error.
 fn form_parameters(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let mut params = HashMap::new();
     for (name, value) in form_urlencoded::parse(body) {
+        // `%00` decodes to U+0000, which no backend can look up (`scimd_protocol::nul`).
+        if name.contains('\0') || value.contains('\0') {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "a parameter holds U+0000 (NUL), which is not accepted",
+            ));
+        }
         if params
             .insert(name.clone().into_owned(), value.into_owned())
             .is_some()
@@ -253,6 +265,10 @@ mod tests {
         );
         assert_eq!(basic_credentials("Bearer abc"), None);
         assert_eq!(basic_credentials("Basic !!!"), None);
+        let nul = format!("Basic {}", STANDARD.encode("id%00:secret"));
+        assert_eq!(basic_credentials(&nul), None);
+        let raw = format!("Basic {}", STANDARD.encode("id:sec\0ret"));
+        assert_eq!(basic_credentials(&raw), None);
     }
 
     #[test]
@@ -260,5 +276,12 @@ mod tests {
         assert!(form_parameters(b"grant_type=a&grant_type=b").is_err());
         let ok = form_parameters(b"grant_type=client_credentials&client_id=x").unwrap();
         assert_eq!(ok["client_id"], "x");
+    }
+
+    #[test]
+    fn nul_in_a_parameter_is_refused() {
+        let err = form_parameters(b"grant_type=client_credentials&client_id=a%00b").unwrap_err();
+        assert_eq!(err.code, "invalid_request");
+        assert!(form_parameters(b"grant_type=client_credentials&client_%00id=x").is_err());
     }
 }
