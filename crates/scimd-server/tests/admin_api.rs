@@ -128,24 +128,32 @@ async fn tenants_can_be_created_read_renamed_listed_and_deleted() {
     assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // U+0000, in the body or the URL: refused on every backend (PostgreSQL cannot
     // store it), never a 500.
-    server
-        .admin(
+    for (method, path, body) in [
+        (
             Method::POST,
             "/tenants",
-            Some(json!({"id": "nul", "name": "a\u{0}b"})),
-        )
-        .await
-        .assert_problem(422);
-    server
-        .admin(Method::GET, "/tenants/ac%00me", None)
-        .await
-        .assert_problem(400);
+            Some(json!({"id": "nul", "display_name": "a\u{0}b"})),
+        ),
+        (
+            Method::PATCH,
+            "/tenants/acme",
+            Some(json!({"display_name": "a\u{0}b"})),
+        ),
+    ] {
+        let refused = server.admin(method, path, body).await;
+        refused.assert_problem(422);
+        assert!(refused.text.contains("U+0000"), "{}", refused.text);
+    }
+    let refused = server.admin(Method::GET, "/tenants/ac%00me", None).await;
+    refused.assert_problem(400);
+    assert!(refused.text.contains("U+0000"), "{}", refused.text);
     // Nothing was stored by the refused requests.
     let listed = server.admin(Method::GET, "/tenants", None).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 
     let got = server.admin(Method::GET, "/tenants/acme", None).await;
     assert_eq!(got.json()["id"], "acme");
+    assert_eq!(got.json()["display_name"], "acme", "the refused rename");
     server
         .admin(Method::GET, "/tenants/nope", None)
         .await
