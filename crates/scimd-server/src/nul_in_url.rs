@@ -1,4 +1,4 @@
-//! Requests whose URL holds U+0000 are refused before routing.
+//! Requests whose URL holds U+0000 are refused before any handler runs.
 //!
 //! `%00` in a path segment or a query parameter decodes to U+0000, which scimd
 //! refuses in every value (`scimd_protocol::nul`: PostgreSQL cannot compare or store
@@ -13,7 +13,6 @@
 use crate::admin::AdminError;
 use crate::error::ApiError;
 use axum::extract::Request;
-use axum::http::Uri;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use scimd_protocol::ScimError;
@@ -27,25 +26,19 @@ fn has_encoded_nul(text: &str) -> bool {
     text.as_bytes().windows(3).any(|w| w == b"%00")
 }
 
-/// The middleware: the refusal, or the request goes on.
+/// The middleware: for a URL with `%00`, a 400 in the API's own error format
+/// (problem details under `/admin/`, a SCIM error elsewhere); otherwise the request
+/// goes on.
 pub async fn refuse_nul_in_url(request: Request, next: Next) -> Response {
-    match refusal(request.uri()) {
-        Some(refused) => refused,
-        None => next.run(request).await,
-    }
-}
-
-/// For a URL with `%00`, the 400 to answer in the API's own error format (problem
-/// details under `/admin/`, a SCIM error elsewhere); `None` for any other URL.
-pub fn refusal(uri: &Uri) -> Option<Response> {
+    let uri = request.uri();
     if !has_encoded_nul(uri.path()) && !uri.query().is_some_and(has_encoded_nul) {
-        return None;
+        return next.run(request).await;
     }
-    Some(if uri.path().starts_with("/admin/") {
+    if uri.path().starts_with("/admin/") {
         AdminError::bad_request(DETAIL).into_response()
     } else {
         ApiError::from(ScimError::invalid_value(DETAIL)).into_response()
-    })
+    }
 }
 
 #[cfg(test)]
