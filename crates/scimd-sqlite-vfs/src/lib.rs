@@ -26,14 +26,20 @@
 //! frames only in a commit, and a commit leaves nothing held once its last write
 //! returns. (A connection that only reads never writes frames.)
 //!
+//! It also lets the background checkpoint sync a database's files without a lock
+//! ([`flush_files`], the [`flush`] module says why).
+//!
 //! This is the one crate of the workspace with `unsafe` code: the C ABI of SQLite's
 //! VFS (`sqlite3_vfs`, `sqlite3_io_methods`; SQLite docs, "The OS Interface").
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod flush;
 mod gather;
 mod wal_file;
+
+pub use flush::{flush_files, FlushError};
 
 use std::ffi::CStr;
 use std::sync::OnceLock;

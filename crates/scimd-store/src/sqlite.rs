@@ -89,8 +89,8 @@ pub struct SqliteOptions {
     /// Which optional uniqueness rules apply.
     pub uniqueness: crate::UniquenessOptions,
     /// WAL length, in pages, past which the background checkpoint makes the WAL start
-    /// over once it has copied it all (see the `checkpoint` module). Bounds the WAL
-    /// file under steady load; a test setting, the default suits production.
+    /// over (see the `checkpoint` module). Bounds the WAL file under steady load; a
+    /// test setting, the default suits production.
     pub wal_restart_pages: u32,
 }
 
