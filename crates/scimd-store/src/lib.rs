@@ -52,6 +52,13 @@ pub trait Store: Send + Sync + 'static {
     /// The connection pools' state right now, for `/metrics`. Cheap: no I/O.
     fn pool_status(&self) -> Vec<PoolStatus>;
 
+    /// Closes the store, at the end of the process: writes already queued finish,
+    /// then every connection closes. On SQLite the last one to close checkpoints the
+    /// WAL into the database file and removes it, so the files a stopped scimd leaves
+    /// are whole on their own (a backup may copy just them). Calls made afterwards
+    /// fail with `Unavailable`.
+    async fn close(&self);
+
     // ---- tenants ------------------------------------------------------------
 
     /// Creates a tenant. An existing id is `uniqueness` (409).

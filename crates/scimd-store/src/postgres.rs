@@ -274,6 +274,10 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn close(&self) {
+        PgStore::close(self).await;
+    }
+
     fn pool_status(&self) -> Vec<PoolStatus> {
         vec![PoolStatus {
             name: "postgres",

@@ -552,6 +552,10 @@ fn get_hop(kind: ResourceKind, fetch: Fetch) -> Hop {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn close(&self) {
+        SqliteStore::close(self).await;
+    }
+
     fn pool_status(&self) -> Vec<crate::PoolStatus> {
         let writer_open = {
             let (open, idle) = self.shared.writer.status();

@@ -1,5 +1,5 @@
 //! `scimd serve`: open the database, bind, print where to connect, serve until
-//! SIGTERM or SIGINT, then let in-flight requests finish.
+//! SIGTERM or SIGINT, then let in-flight requests finish and close the database.
 
 use crate::cli::ServeArgs;
 use crate::config::Settings;
@@ -53,7 +53,7 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> Result<(), CliError> 
     }
     announce(store.as_ref(), &base).await?;
 
-    let state = AppState::new(store, settings.server_config());
+    let state = AppState::new(store.clone(), settings.server_config());
     let stopping = Arc::new(Notify::new());
     let shutdown = {
         let stopping = stopping.clone();
@@ -76,6 +76,9 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> Result<(), CliError> 
             );
         }
     }
+    // After the server has written the provisioning log's last entries: on SQLite this
+    // folds the WAL into the database file, so a stopped scimd's files are whole.
+    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

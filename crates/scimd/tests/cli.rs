@@ -520,6 +520,64 @@ async fn first_start_prints_a_url_and_token_that_work_and_sigterm_stops_cleanly(
     assert!(logs.contains("SIGTERM"), "{logs}");
 }
 
+/// A graceful stop closes the database: SQLite folds its write-ahead logs into the
+/// two database files and removes them, so those two files alone (what the README's
+/// backup advice copies from a stopped scimd) hold everything written.
+#[tokio::test]
+async fn a_stopped_server_leaves_its_data_whole_in_the_database_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut served = Served::start(tmp.path(), &[]);
+    let scim_url = value_after(&served.line_with("SCIM URL"), "(Tenant URL):").to_owned();
+    let token =
+        value_after(&served.line_with("Token (Secret Token)"), "(Secret Token):").to_owned();
+    let created = reqwest::Client::new()
+        .post(format!("{scim_url}/Users"))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"kept@example.com"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let data = tmp.path().join("scimd-data");
+    assert!(
+        data.join("scimd.db-wal").exists(),
+        "a running server writes through its WAL"
+    );
+    assert_eq!(served.terminate().code(), Some(0), "{}", served.stderr());
+
+    let left: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with("-wal") || name.ends_with("-shm"))
+        .collect();
+    assert!(left.is_empty(), "left behind after the stop: {left:?}");
+
+    // Only the two database files, in a new place.
+    let copy = tempfile::tempdir().unwrap();
+    let copied = copy.path().join("scimd-data");
+    std::fs::create_dir(&copied).unwrap();
+    for file in ["scimd.db", "scimd-provisioning-log.db"] {
+        std::fs::copy(data.join(file), copied.join(file)).unwrap();
+    }
+    let issued = ok_json(copy.path(), &["token", "create", "default", "--json"]);
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let mut restored = Served::start(copy.path(), &[]);
+    let scim_url = format!("{}/scim/v2/default", restored.origin());
+    let found: Value = reqwest::Client::new()
+        .get(format!("{scim_url}/Users"))
+        .query(&[("filter", r#"userName eq "kept@example.com""#)])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["totalResults"], 1, "{found}");
+    assert_eq!(restored.terminate().code(), Some(0));
+}
+
 #[tokio::test]
 async fn later_starts_print_urls_and_how_to_get_a_token() {
     let tmp = tempfile::tempdir().unwrap();
