@@ -67,7 +67,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::io("starting the async runtime", e))?;
     runtime.block_on(async {
-        match cli.command {
+        let outcome = match cli.command {
             Command::Serve(args) => serve::run(&settings, &args).await,
             Command::Migrate { json } => migrate::run(&settings, json).await,
             Command::Tenant(command) => admin::tenant(&settings, command).await,
@@ -75,6 +75,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Logs(args) => logs::run(&settings, args).await,
             Command::AdminKey(command) => credentials::admin_key(&settings, command).await,
             Command::OauthClient(command) => credentials::oauth_client(&settings, command).await,
-        }
+        };
+        store::close_opened().await;
+        outcome
     })
 }

@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::error::CliError;
 use scimd_store::connect::{self, ConnectOptions, DatabaseTarget};
 use scimd_store::{Store, StoreError, UniquenessOptions};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Whether a command may create the data directory and database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,23 @@ pub enum Migrations {
     Apply,
     /// Leave the schema alone (`serve --no-migrate`).
     Skip,
+}
+
+/// The stores this process opened, for [`close_opened`]. A `scimd` process runs one
+/// command, so this is the command's: no command has to remember to close what it
+/// opened, on any of its return paths.
+static OPENED: Mutex<Vec<Arc<dyn Store>>> = Mutex::new(Vec::new());
+
+/// Closes every store [`open`] returned, once the command has run (`main`). On SQLite
+/// the last connection's close folds the WALs into the database files, so what an
+/// admin command wrote is in `scimd.db` itself once it exits, and a backup that copies
+/// the database files of a stopped scimd has it. Closing twice is harmless (`serve`
+/// closes its store itself when the server has stopped).
+pub async fn close_opened() {
+    let opened = std::mem::take(&mut *OPENED.lock().unwrap_or_else(PoisonError::into_inner));
+    for store in opened {
+        store.close().await;
+    }
 }
 
 /// Opens the configured database. For a SQLite file the data directory is created
@@ -50,9 +67,14 @@ pub async fn open(
         }
     }
     let options = connect_options(settings, migrations);
-    connect::connect(&target, &options)
+    let store = connect::connect(&target, &options)
         .await
-        .map_err(|e| redact_store_error(e, settings))
+        .map_err(|e| redact_store_error(e, settings))?;
+    OPENED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(store.clone());
+    Ok(store)
 }
 
 /// Applies pending migrations; returns the versions applied (empty when the schema

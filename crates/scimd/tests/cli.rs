@@ -520,6 +520,42 @@ async fn first_start_prints_a_url_and_token_that_work_and_sigterm_stops_cleanly(
     assert!(logs.contains("SIGTERM"), "{logs}");
 }
 
+/// The `-wal` and `-shm` files in a data directory.
+fn wal_files_in(data: &Path) -> Vec<String> {
+    std::fs::read_dir(data)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with("-wal") || name.ends_with("-shm"))
+        .collect()
+}
+
+/// Copies only the two database files of `from`'s data directory into a new one.
+fn copy_database_files(from: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    let copied = copy.path().join("scimd-data");
+    std::fs::create_dir(&copied).unwrap();
+    for file in ["scimd.db", "scimd-provisioning-log.db"] {
+        std::fs::copy(from.join("scimd-data").join(file), copied.join(file)).unwrap();
+    }
+    copy
+}
+
+/// An admin command closes the database when it ends, whether it succeeded or not:
+/// what it wrote is in the database files, not left in a WAL beside them.
+#[test]
+fn admin_commands_leave_their_writes_in_the_database_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok_json(tmp.path(), &["tenant", "create", "acme", "--json"]);
+    ok_json(tmp.path(), &["token", "create", "acme", "--json"]);
+    fails(tmp.path(), &["token", "create", "nobody"], 1);
+    let data = tmp.path().join("scimd-data");
+    assert_eq!(wal_files_in(&data), Vec::<String>::new());
+
+    let copy = copy_database_files(tmp.path());
+    let tokens = ok_json(copy.path(), &["token", "list", "acme", "--json"]);
+    assert_eq!(tokens.as_array().unwrap().len(), 2, "{tokens}");
+}
+
 /// A graceful stop closes the database: SQLite folds its write-ahead logs into the
 /// two database files and removes them, so those two files alone (what the README's
 /// backup advice copies from a stopped scimd) hold everything written.
@@ -546,20 +582,11 @@ async fn a_stopped_server_leaves_its_data_whole_in_the_database_files() {
     );
     assert_eq!(served.terminate().code(), Some(0), "{}", served.stderr());
 
-    let left: Vec<String> = std::fs::read_dir(&data)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with("-wal") || name.ends_with("-shm"))
-        .collect();
+    let left = wal_files_in(&data);
     assert!(left.is_empty(), "left behind after the stop: {left:?}");
 
     // Only the two database files, in a new place.
-    let copy = tempfile::tempdir().unwrap();
-    let copied = copy.path().join("scimd-data");
-    std::fs::create_dir(&copied).unwrap();
-    for file in ["scimd.db", "scimd-provisioning-log.db"] {
-        std::fs::copy(data.join(file), copied.join(file)).unwrap();
-    }
+    let copy = copy_database_files(tmp.path());
     let issued = ok_json(copy.path(), &["token", "create", "default", "--json"]);
     let token = issued["token"].as_str().unwrap().to_owned();
     let mut restored = Served::start(copy.path(), &[]);
