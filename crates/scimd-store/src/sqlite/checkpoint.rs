@@ -443,6 +443,27 @@ mod tests {
         checkpoint(conn, "main", "PASSIVE").unwrap().log
     }
 
+    /// A reader on `path` that begins a read transaction (its snapshot: the WAL as it
+    /// is now), and ends it once `hold` returns. Returns when the reader has read.
+    fn spawn_reader(
+        path: std::path::PathBuf,
+        hold: impl FnOnce() + Send + 'static,
+    ) -> std::thread::JoinHandle<()> {
+        let (started, reading) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let conn = db::open_reader(&path, Duration::from_secs(5)).unwrap();
+            conn.execute_batch("BEGIN").unwrap();
+            let _: i64 = conn
+                .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+                .unwrap();
+            started.send(()).unwrap();
+            hold();
+            conn.execute_batch("COMMIT").unwrap();
+        });
+        reading.recv().unwrap();
+        reader
+    }
+
     /// The case a passive checkpoint alone leaves stuck: a reader that began while the
     /// WAL held uncopied frames is still reading when the next write begins, so SQLite
     /// appends to the WAL instead of starting it over, and under steady load there is
@@ -464,19 +485,7 @@ mod tests {
         }
         // A reader in the WAL (it begins before any checkpoint has copied the frames),
         // for a few milliseconds from now.
-        let (started, reading) = mpsc::channel();
-        let reader_path = path.clone();
-        let reader = std::thread::spawn(move || {
-            let conn = db::open_reader(&reader_path, Duration::from_secs(5)).unwrap();
-            conn.execute_batch("BEGIN").unwrap();
-            let _: i64 = conn
-                .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
-                .unwrap();
-            started.send(()).unwrap();
-            std::thread::sleep(Duration::from_millis(5));
-            conn.execute_batch("COMMIT").unwrap();
-        });
-        reading.recv().unwrap();
+        let reader = spawn_reader(path, || std::thread::sleep(Duration::from_millis(5)));
         let written = wal_frames(&checkpointer);
         assert!(written >= 50, "the rows went to the WAL ({written} frames)");
 
@@ -510,20 +519,11 @@ mod tests {
         write_pages(50);
         // A reader whose snapshot ends at those 50 commits, until told to finish (and
         // a few milliseconds more, which the RESTART waits for).
-        let (started, reading) = mpsc::channel();
         let (go_on, wait) = mpsc::channel::<()>();
-        let reader = std::thread::spawn(move || {
-            let conn = db::open_reader(&path, Duration::from_secs(5)).unwrap();
-            conn.execute_batch("BEGIN").unwrap();
-            let _: i64 = conn
-                .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
-                .unwrap();
-            started.send(()).unwrap();
+        let reader = spawn_reader(path, move || {
             wait.recv().unwrap();
             std::thread::sleep(Duration::from_millis(5));
-            conn.execute_batch("COMMIT").unwrap();
         });
-        reading.recv().unwrap();
         write_pages(50);
         let passive = checkpoint(&checkpointer, "main", "PASSIVE").unwrap();
         assert!(
