@@ -1,5 +1,7 @@
 //! `scimd serve`: open the database, bind, print where to connect, serve until
-//! SIGTERM or SIGINT, then let in-flight requests finish and close the database.
+//! SIGTERM or SIGINT, then let in-flight requests finish. `main` closes the database
+//! once this returns (`store::close_opened`), when the server, its in-flight requests
+//! and the provisioning log's last entries are done with it.
 
 use crate::cli::ServeArgs;
 use crate::config::Settings;
@@ -53,7 +55,7 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> Result<(), CliError> 
     }
     announce(store.as_ref(), &base).await?;
 
-    let state = AppState::new(store.clone(), settings.server_config());
+    let state = AppState::new(store, settings.server_config());
     let stopping = Arc::new(Notify::new());
     let shutdown = {
         let stopping = stopping.clone();
@@ -76,9 +78,6 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> Result<(), CliError> 
             );
         }
     }
-    // After the server has written the provisioning log's last entries: on SQLite this
-    // folds the WAL into the database file, so a stopped scimd's files are whole.
-    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

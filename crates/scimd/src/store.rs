@@ -7,6 +7,7 @@ use crate::error::CliError;
 use scimd_store::connect::{self, ConnectOptions, DatabaseTarget};
 use scimd_store::{Store, StoreError, UniquenessOptions};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// Whether a command may create the data directory and database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,15 +33,29 @@ pub enum Migrations {
 /// opened, on any of its return paths.
 static OPENED: Mutex<Vec<Arc<dyn Store>>> = Mutex::new(Vec::new());
 
+/// How long [`close_opened`] waits for one store to close before the process exits
+/// anyway: SQLite finishes its queued writes and checkpoints (milliseconds); a
+/// PostgreSQL pool waits for its connections to come back, which a stuck server must
+/// not turn into a process that never exits. Left open, the data is still safe: SQLite
+/// recovers its WAL on the next open.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Closes every store [`open`] returned, once the command has run (`main`). On SQLite
 /// the last connection's close folds the WALs into the database files, so what an
-/// admin command wrote is in `scimd.db` itself once it exits, and a backup that copies
-/// the database files of a stopped scimd has it. Closing twice is harmless (`serve`
-/// closes its store itself when the server has stopped).
+/// admin command or a stopped server wrote is in `scimd.db` itself once the process
+/// exits, and a backup that copies the database files of a stopped scimd has it.
 pub async fn close_opened() {
     let opened = std::mem::take(&mut *OPENED.lock().unwrap_or_else(PoisonError::into_inner));
     for store in opened {
-        store.close().await;
+        if tokio::time::timeout(CLOSE_TIMEOUT, store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout_seconds = CLOSE_TIMEOUT.as_secs(),
+                "the database did not close in time; exiting anyway"
+            );
+        }
     }
 }
 
