@@ -54,27 +54,32 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How often the background checkpoint runs. Under `mixed` the WAL grows by some
-/// 20,000 pages a second; every 500 ms (the value until item 53 of
-/// docs/benchmarks.md) let it reach [`BACKSTOP_PAGES`] between rounds, so the writer
-/// copied pages and fsynced inside its commits again (3.7% of the server's CPU, on
-/// the one thread every write waits for). A round with nothing to copy costs a few
-/// system calls.
-pub(super) const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the background checkpoint runs. A round copies each page once however
+/// many times the WAL holds it since the last round, so longer rounds copy less: at
+/// 250 ms instead of 100, entra-cycle took 8% less time and mixed ran 4% faster, the
+/// WAL peaking at 100 MiB instead of 65 under mixed (docs/benchmarks.md, item 65).
+/// Under `mixed` the WAL grows by up to 40,000 pages a second; every 500 ms (the
+/// value until item 53) let it reach the backstop of then (10,000 pages) between
+/// rounds, so the writer copied pages and fsynced inside its commits again (3.7% of
+/// the server's CPU, on the one thread every write waits for); [`BACKSTOP_PAGES`] now
+/// leaves room for a round's growth. A round with nothing to copy costs a few system
+/// calls.
+pub(super) const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 
 /// The default WAL length (in 4 KiB pages, so 32 MiB) past which the WAL is made to
 /// start over ([`super::SqliteOptions::wal_restart_pages`]); under
 /// [`BACKSTOP_PAGES`], so the writer's own checkpoint stays a backstop. A RESTART
-/// checkpoint holds writes across an `fsync`, so with rounds every 100 ms a shorter
-/// threshold made them frequent: at 4,000 pages the writes' p99 under `mixed` was
+/// checkpoint holds writes across an `fsync`, so with rounds every 100 ms (as then) a
+/// shorter threshold made them frequent: at 4,000 pages the writes' p99 under `mixed` was
 /// 30-35 ms (item 53).
 pub(super) const RESTART_PAGES: u32 = 8_000;
 
 /// The writer's own automatic checkpoint threshold, in WAL pages (4 KiB each, so 160
 /// MiB): reached only when the background checkpoint does not run or cannot keep up.
-/// Five times [`RESTART_PAGES`]: under `mixed` the WAL grows by up to 4,000 pages
-/// between two rounds, so at 10,000 (its value until item 64) the writer's backstop
-/// often came before the round that would have restarted the WAL at 8,000-12,000.
+/// Five times [`RESTART_PAGES`]: under `mixed` the WAL grew by up to 4,000 pages
+/// between two rounds 100 ms apart (10,000 at 250 ms), so at 10,000 (its value until
+/// item 64) the writer's backstop often came before the round that would have
+/// restarted the WAL.
 /// It bounds the WAL file too, which keeps the largest length it reached.
 pub(super) const BACKSTOP_PAGES: u32 = 40_000;
 
