@@ -73,6 +73,19 @@ pub async fn fresh_postgres_database() -> TestDatabase {
     }
 }
 
+/// A fresh database (see [`fresh_postgres_database`]) with a store connected to it
+/// with the default options (which migrates it). Keep the [`TestDatabase`] alive as
+/// long as the store: dropping it drops the database.
+pub async fn fresh_postgres_store() -> (TestDatabase, crate::postgres::PgStore) {
+    let db = fresh_postgres_database().await;
+    match crate::postgres::PgStore::connect(&db.url, &crate::connect::ConnectOptions::default())
+        .await
+    {
+        Ok(store) => (db, store),
+        Err(err) => panic!("cannot connect to test database {}: {err}", db.name),
+    }
+}
+
 impl Drop for TestDatabase {
     /// Drops the database (closing whatever connections remain), on a thread of its
     /// own because Drop cannot await. Failures only leave a database behind in a

@@ -11,7 +11,7 @@ use scimd_protocol::{ResourceKind, SchemaRegistry};
 use scimd_store::connect::{self, ConnectOptions, DatabaseTarget};
 use scimd_store::contract;
 use scimd_store::postgres::PgStore;
-use scimd_store::testing::{fresh_postgres_database, TestDatabase};
+use scimd_store::testing::{fresh_postgres_database, fresh_postgres_store, TestDatabase};
 use scimd_store::{Fetch, ListQuery, NewResource, NewTenant, Store, StoreError, Update};
 use serde_json::json;
 
@@ -21,15 +21,11 @@ async fn fresh_with(options: &ConnectOptions) -> (TestDatabase, PgStore) {
     (db, store)
 }
 
-async fn fresh() -> (TestDatabase, PgStore) {
-    fresh_with(&ConnectOptions::default()).await
-}
-
 macro_rules! contract_tests {
     ($($name:ident),* $(,)?) => {$(
         #[tokio::test]
         async fn $name() {
-            let (_db, store) = fresh().await;
+            let (_db, store) = fresh_postgres_store().await;
             contract::$name(&store).await.unwrap();
         }
     )*};
@@ -65,7 +61,7 @@ contract_tests!(
 
 #[tokio::test]
 async fn all_checks_share_one_database() {
-    let (_db, store) = fresh().await;
+    let (_db, store) = fresh_postgres_store().await;
     contract::run_all(&store).await.unwrap();
 }
 
@@ -164,7 +160,7 @@ async fn tenant(store: &dyn Store, id: &str) {
 /// get 409 `uniqueness` from the unique index, none a database error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_creates_across_nodes() {
-    let (db, first) = fresh().await;
+    let (db, first) = fresh_postgres_store().await;
     let second = PgStore::connect(&db.url, &ConnectOptions::default())
         .await
         .unwrap();
@@ -211,7 +207,7 @@ fn change(c: MemberChange) -> scimd_store::UpdateFn {
 /// addition lands, every removal too, and the version moved once per change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_membership_changes_on_one_group() {
-    let (db, first) = fresh().await;
+    let (db, first) = fresh_postgres_store().await;
     let second = PgStore::connect(&db.url, &ConnectOptions::default())
         .await
         .unwrap();
@@ -373,7 +369,7 @@ async fn external_id_uniqueness_can_be_turned_off() {
 /// the table; reads that do not fetch members still work, one that does fails).
 #[tokio::test]
 async fn reads_without_members_never_touch_the_member_table() {
-    let (_db, store) = fresh().await;
+    let (_db, store) = fresh_postgres_store().await;
     tenant(&store, "t").await;
     let user = store
         .create("t", ResourceKind::User, new_user("u"), Fetch::NONE)

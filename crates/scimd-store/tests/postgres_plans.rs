@@ -10,9 +10,8 @@ use scimd_protocol::filter::{CompareOp, Filter, Literal, Span};
 use scimd_protocol::paging::PageRequest;
 use scimd_protocol::path::AttrPath;
 use scimd_protocol::{ResourceKind, SchemaRegistry};
-use scimd_store::connect::ConnectOptions;
 use scimd_store::postgres::PgStore;
-use scimd_store::testing::{fresh_postgres_database, TestDatabase};
+use scimd_store::testing::{fresh_postgres_store, TestDatabase};
 use scimd_store::{Fetch, ListQuery};
 
 fn cmp(path: &str, op: CompareOp, value: &str) -> Filter {
@@ -33,10 +32,7 @@ fn value_path(path: &str, inner: Filter) -> Filter {
 }
 
 async fn seeded() -> (TestDatabase, PgStore) {
-    let db = fresh_postgres_database().await;
-    let store = PgStore::connect(&db.url, &ConnectOptions::default())
-        .await
-        .unwrap();
+    let (db, store) = fresh_postgres_store().await;
     sqlx::raw_sql(
         "INSERT INTO tenants (id, display_name, provisioning_enabled, created, updated)
            SELECT CASE WHEN g = 0 THEN 't' ELSE 'other' || g END, 'T', TRUE,

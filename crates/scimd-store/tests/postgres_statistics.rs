@@ -5,9 +5,8 @@
 
 use scimd_protocol::resource::{Document, MemberChange, MemberRef};
 use scimd_protocol::ResourceKind;
-use scimd_store::connect::ConnectOptions;
 use scimd_store::postgres::PgStore;
-use scimd_store::testing::fresh_postgres_database;
+use scimd_store::testing::fresh_postgres_store;
 use scimd_store::{Fetch, NewResource, NewTenant, Store, Update};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
@@ -82,10 +81,7 @@ async fn foreign_key_check_plan(conn: &mut PgConnection) -> String {
 
 #[tokio::test]
 async fn growing_tables_are_analyzed_and_lookups_use_the_primary_key() {
-    let db = fresh_postgres_database().await;
-    let store = PgStore::connect(&db.url, &ConnectOptions::default())
-        .await
-        .unwrap();
+    let (db, store) = fresh_postgres_store().await;
     store
         .create_tenant(&NewTenant::enabled("stats", "Stats"))
         .await

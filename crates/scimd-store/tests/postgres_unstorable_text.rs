@@ -5,9 +5,7 @@
 
 use scimd_protocol::resource::Document;
 use scimd_protocol::ResourceKind;
-use scimd_store::connect::ConnectOptions;
-use scimd_store::postgres::PgStore;
-use scimd_store::testing::fresh_postgres_database;
+use scimd_store::testing::fresh_postgres_store;
 use scimd_store::{Fetch, NewResource, NewTenant, Store, StoreError};
 use serde_json::json;
 
@@ -38,10 +36,7 @@ fn user(user_name: &str, display_name: &str) -> NewResource {
 
 #[tokio::test]
 async fn nul_reaching_postgres_is_invalid_value_and_stores_nothing() {
-    let db = fresh_postgres_database().await;
-    let store = PgStore::connect(&db.url, &ConnectOptions::default())
-        .await
-        .unwrap();
+    let (_db, store) = fresh_postgres_store().await;
     store
         .create_tenant(&NewTenant::enabled("acme", "Acme"))
         .await
