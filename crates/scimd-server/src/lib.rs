@@ -65,12 +65,12 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(oauth::routes())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(nul_in_url::refuse_nul_in_url))
+        .layer(nul_in_url::RefuseNulInUrlLayer)
         .layer(DefaultBodyLimit::max(max_body));
     let routed = ops::instrument(router).with_state(state);
     // Layers on a Router run after routing; rewriting the endpoint's case must happen
     // before it, so the routed app is wrapped and served as the outer router's fallback.
-    let rewrite = axum::middleware::map_request(scim::endpoint_case::canonical_endpoint_case);
+    let rewrite = tower::util::MapRequestLayer::new(scim::endpoint_case::canonical_endpoint_case);
     Router::new().fallback_service(tower::Layer::layer(&rewrite, routed))
 }
 

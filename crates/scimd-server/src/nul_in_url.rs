@@ -13,9 +13,12 @@
 use crate::admin::AdminError;
 use crate::error::ApiError;
 use axum::extract::Request;
-use axum::middleware::Next;
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{ready, Either, Ready};
 use scimd_protocol::ScimError;
+use std::convert::Infallible;
+use std::task::{Context, Poll};
 
 /// What the refusal says.
 const DETAIL: &str = "the URL holds %00 (U+0000, NUL), which scimd does not accept in any value";
@@ -26,18 +29,56 @@ fn has_encoded_nul(text: &str) -> bool {
     text.as_bytes().windows(3).any(|w| w == b"%00")
 }
 
-/// The middleware: for a URL with `%00`, a 400 in the API's own error format
-/// (problem details under `/admin/`, a SCIM error elsewhere); otherwise the request
-/// goes on.
-pub async fn refuse_nul_in_url(request: Request, next: Next) -> Response {
-    let uri = request.uri();
+/// For a URL with `%00`, a 400 in the API's own error format (problem details under
+/// `/admin/`, a SCIM error elsewhere).
+fn refusal(uri: &Uri) -> Option<Response> {
     if !has_encoded_nul(uri.path()) && !uri.query().is_some_and(has_encoded_nul) {
-        return next.run(request).await;
+        return None;
     }
-    if uri.path().starts_with("/admin/") {
+    Some(if uri.path().starts_with("/admin/") {
         AdminError::bad_request(DETAIL).into_response()
     } else {
         ApiError::from(ScimError::invalid_value(DETAIL)).into_response()
+    })
+}
+
+/// The layer. A plain service rather than `axum::middleware::from_fn`: the check is
+/// synchronous, and `from_fn` clones the inner service and boxes a future for every
+/// request (about 1% of the server's CPU under `mixed`, docs/benchmarks.md item 67).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefuseNulInUrlLayer;
+
+impl<S> tower::Layer<S> for RefuseNulInUrlLayer {
+    type Service = RefuseNulInUrl<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RefuseNulInUrl { inner }
+    }
+}
+
+/// The service [`RefuseNulInUrlLayer`] wraps around each route.
+#[derive(Debug, Clone)]
+pub struct RefuseNulInUrl<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for RefuseNulInUrl<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match refusal(request.uri()) {
+            Some(response) => Either::Left(ready(Ok(response))),
+            None => Either::Right(self.inner.call(request)),
+        }
     }
 }
 

@@ -47,7 +47,9 @@ fn canonical_path(path: &str) -> Option<String> {
 }
 
 /// Rewrites the request's endpoint segment to its canonical case (see module docs).
-pub async fn canonical_endpoint_case(mut request: Request) -> Request {
+/// Synchronous, for `tower::util::MapRequestLayer`: `axum::middleware::map_request`
+/// would box a future for every request.
+pub fn canonical_endpoint_case(mut request: Request) -> Request {
     if let Some(path) = canonical_path(request.uri().path()) {
         let path_and_query = match request.uri().query() {
             Some(query) => format!("{path}?{query}"),
