@@ -43,7 +43,7 @@ fn refusal(uri: &Uri) -> Option<Response> {
 }
 
 /// The layer. A plain service rather than `axum::middleware::from_fn`: the check is
-/// synchronous, and `from_fn` clones the inner service and boxes a future for every
+/// synchronous, and `from_fn` clones the inner service and boxes futures for every
 /// request (about 1% of the server's CPU under `mixed`, docs/benchmarks.md item 67).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RefuseNulInUrlLayer;

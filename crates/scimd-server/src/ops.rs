@@ -8,7 +8,7 @@
 //! traffic volumes per route, so it should be reachable from the monitoring network
 //! only, never from the public internet (block it at the reverse proxy).
 //!
-//! Every request also passes through [`observe::observe`], which gives it a request id,
+//! Every request also passes through [`observe::Observe`], which gives it a request id,
 //! a tracing span and metrics, and through [`panic::catch_panic_layer`], which turns a
 //! handler panic into a SCIM 500.
 
@@ -23,7 +23,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{middleware, Router};
+use axum::Router;
 use scimd_protocol::ScimError;
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ pub fn instrument(router: Router<AppState>) -> Router<AppState> {
         // Inner: a panic becomes a 500 response that the outer layer still logs,
         // counts and tags with the request id.
         .layer(panic::catch_panic_layer())
-        .layer(middleware::from_fn(observe::observe))
+        .layer(observe::ObserveLayer)
 }
 
 async fn healthz() -> &'static str {
