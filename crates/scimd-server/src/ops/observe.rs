@@ -78,8 +78,11 @@ where
             latency_ms = tracing::field::Empty,
         );
         request.extensions_mut().insert(request_id);
+        // The inner services' own `call`s run now, not at the first poll: in the span
+        // too, so whatever they log carries the request id.
+        let inner = span.in_scope(|| self.inner.call(request));
         ObservedResponse {
-            inner: self.inner.call(request).instrument(span.clone()),
+            inner: inner.instrument(span.clone()),
             finish: Some(Finish {
                 started,
                 method,
