@@ -318,7 +318,7 @@ async fn entra_lookups_use_indexes() {
         ),
         (
             cmp("externalId", CompareOp::Eq, "E7"),
-            "users_external_id_norm",
+            "users_external_id_uq",
         ),
         (cmp("id", CompareOp::Eq, &id), "(tenant_id=? AND id=?)"),
         (

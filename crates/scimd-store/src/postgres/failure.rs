@@ -93,7 +93,7 @@ pub(crate) fn write_error(err: sqlx::Error) -> PgFailure {
             let constraint = db.constraint().unwrap_or_default();
             let attribute = [
                 ("user_name_norm", "userName"),
-                ("external_id_key", "externalId"),
+                ("external_id", "externalId"),
                 ("display_name_norm", "displayName"),
                 ("tenants_pkey", "tenant id"),
                 ("tokens_pkey", "token id"),

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "log_write_cost",
         include_str!("../../migrations/postgres/0004_log_write_cost.sql"),
     ),
+    (
+        5,
+        "external_id_one_index",
+        include_str!("../../migrations/postgres/0005_external_id_one_index.sql"),
+    ),
 ];
 
 /// Every version this binary knows, in order.

@@ -78,6 +78,11 @@ const MIGRATIONS: &[Migration] = &[
         "credential_epoch",
         include_str!("../../migrations/sqlite/0007_credential_epoch.sql"),
     ),
+    Migration::sql(
+        8,
+        "external_id_one_index",
+        include_str!("../../migrations/sqlite/0008_external_id_one_index.sql"),
+    ),
 ];
 
 /// The log file's schema versions (`PRAGMA logs.user_version`), in order.
@@ -430,5 +435,62 @@ mod tests {
             )
             .expect("a known client");
         }
+    }
+
+    /// Migration 0008 replaces each table's two externalId indexes by one and keeps
+    /// what they enforced: with a key (uniqueness on) a second equal externalId is
+    /// refused; without one (uniqueness off) it is not; filters use the new index.
+    #[test]
+    fn version_8_keeps_one_external_id_index_that_still_enforces_the_option() {
+        let (_dir, mut conn) = database_at_version(7);
+        tenants_a_and_b(&conn);
+        let insert_user = |conn: &Connection, id: &str, key: Option<&str>| {
+            execute(
+                conn,
+                "INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, \
+                 external_id_norm, external_id_key, doc, created, last_modified, version) \
+                 VALUES ('a', $1, $1, $1, 'E', 'e', $2, '{}', $3, $3, 1)",
+                &[&id, &key, &AT_1],
+            )
+        };
+        // Written before the upgrade: one with a key, two without (uniqueness was off).
+        insert_user(&conn, "u1", Some("e")).expect("keyed user");
+        insert_user(&conn, "u2", None).expect("unkeyed user");
+        insert_user(&conn, "u3", None).expect("second unkeyed user");
+
+        run(&mut conn).expect("version 8");
+        let indexes: Vec<String> = super::super::db::query_all(
+            &conn,
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%external_id%' \
+             ORDER BY name",
+            &[],
+            |row| Ok(row.get(0)?),
+        )
+        .expect("index names");
+        assert_eq!(indexes, ["groups_external_id_uq", "users_external_id_uq"]);
+        let users: i64 =
+            query_scalar(&conn, "SELECT COUNT(*) FROM users", &[]).expect("user count");
+        assert_eq!(users, 3, "no row is lost");
+
+        let refused = insert_user(&conn, "u4", Some("e")).map_err(super::super::db::write_error);
+        assert!(
+            matches!(&refused, Err(StoreError::Scim(e)) if e.detail.contains("externalId")),
+            "a second keyed 'e' is a 409 naming externalId: {refused:?}"
+        );
+        insert_user(&conn, "u5", None).expect("without a key, duplicates stay allowed");
+
+        let plan: Vec<String> = super::super::db::query_all(
+            &conn,
+            "EXPLAIN QUERY PLAN SELECT id FROM users WHERE tenant_id = 'a' \
+             AND external_id_norm = 'e'",
+            &[],
+            |row| Ok(row.get(3)?),
+        )
+        .expect("plan");
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("users_external_id_uq")),
+            "{plan:?}"
+        );
     }
 }

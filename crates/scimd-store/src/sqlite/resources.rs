@@ -479,7 +479,8 @@ fn write_row(
         external.map(|f| f.raw.as_str()),
         external.map(|f| f.norm.as_str()),
     );
-    // The unique index is on external_id_key: NULL when externalId need not be unique.
+    // NULL when externalId need not be unique: the unique index on (tenant, norm, key)
+    // treats NULL keys as distinct (migration 0008).
     let external_key = external_norm.filter(|_| uniqueness.external_id);
     match kind {
         ResourceKind::User => {
