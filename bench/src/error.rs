@@ -18,6 +18,9 @@ pub enum BenchError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The bearer token cannot be sent in a header (a control character in it).
+    #[error("the bearer token is not a valid HTTP header value")]
+    BadToken,
     /// The HTTP client failed (connection refused, timeout, ...).
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
