@@ -2,8 +2,8 @@
 -- migration 0008 does the same and says why: every create wrote both B-trees).
 --
 -- The unique index on (tenant_id, external_id_norm, external_id_key) serves
--- `externalId eq` filters by its first two columns and enforces the tenant's
--- uniqueness option by its third: external_id_key is external_id_norm when
+-- `externalId eq` filters by its first two columns and enforces the
+-- `unique_external_id` setting by its third: external_id_key is external_id_norm when
 -- externalId must be unique, else NULL, and PostgreSQL's unique indexes treat NULLs
 -- as distinct by default (docs, "Unique Indexes"). `failure::write_error` maps its
 -- name to the attribute a 409 names.

@@ -2,11 +2,11 @@
 --
 -- Version 1 gave users and groups two indexes on externalId: one on
 -- (tenant_id, external_id_norm) that `externalId eq` filters use, and a unique one on
--- (tenant_id, external_id_key) that enforces the tenant's uniqueness option
+-- (tenant_id, external_id_key) that enforces the `unique_external_id` setting
 -- (external_id_key is external_id_norm when externalId must be unique, else NULL).
 -- Every create wrote both B-trees, and a B-tree written is a page appended to the WAL
--- at the next commit: the duplicate cost 3% of entra-cycle's end-to-end time
--- (docs/benchmarks.md, item 68).
+-- at the next commit: dropping the duplicate took 3% off entra-cycle's end-to-end
+-- time, and this merge about 2% (docs/benchmarks.md, item 68).
 --
 -- One unique index on (tenant_id, external_id_norm, external_id_key) does both jobs:
 -- - filters use its first two columns, as they used the old index;
