@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # What bench/run and bench/ab share: starting and stopping the servers they measure.
-# Sourced after scripts/lib/server.sh (for http_ok).
+# Sourced after scripts/lib/server.sh (for http_ok and stop_process).
 
 # Seconds to wait for a server's first answer, and for a graceful stop before SIGKILL.
 readonly START_TIMEOUT_SECONDS=60
@@ -21,18 +21,4 @@ wait_until_ok() { # URL PID LOG
     sleep 0.1
     waited=$((waited + 1))
   done
-}
-
-# SIGTERM, then SIGKILL after STOP_TIMEOUT_SECONDS; reaps the process.
-stop_process() { # PID
-  if kill -0 "$1" 2>/dev/null; then
-    kill -TERM "$1" 2>/dev/null || true
-    local waited=0
-    while kill -0 "$1" 2>/dev/null && ((waited < STOP_TIMEOUT_SECONDS * 10)); do
-      sleep 0.1
-      waited=$((waited + 1))
-    done
-    kill -KILL "$1" 2>/dev/null || true
-  fi
-  wait "$1" 2>/dev/null || true
 }

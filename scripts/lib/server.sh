@@ -61,22 +61,30 @@ except Exception:
     sys.exit(1)' "$1"
 }
 
+# Stops process PID (a child of this shell): SIGTERM, then SIGKILL if it still runs
+# after SECONDS, saying so under NAME; then reaps it. Also used by bench/run and bench/ab.
+stop_process() { # PID SECONDS [NAME]
+  if kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1" 2>/dev/null || true
+    local waited=0
+    while kill -0 "$1" 2>/dev/null && ((waited < $2 * 10)); do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    if kill -0 "$1" 2>/dev/null; then
+      echo "${3:-process $1} did not stop within ${2}s; killing it" >&2
+      kill -KILL "$1" 2>/dev/null || true
+    fi
+  fi
+  wait "$1" 2>/dev/null || true
+}
+
 # Stops the server this shell started (by its pid only) and removes its data.
 scimd_stop_server() {
   local status=$? server_was_running=false
   if [[ -n "$SCIMD_SERVER_PID" ]] && kill -0 "$SCIMD_SERVER_PID" 2>/dev/null; then
     server_was_running=true
-    kill -TERM "$SCIMD_SERVER_PID" 2>/dev/null || true
-    local waited=0
-    while kill -0 "$SCIMD_SERVER_PID" 2>/dev/null && ((waited < SERVER_STOP_TIMEOUT_SECONDS * 10)); do
-      sleep 0.1
-      waited=$((waited + 1))
-    done
-    if kill -0 "$SCIMD_SERVER_PID" 2>/dev/null; then
-      echo "scimd did not stop within ${SERVER_STOP_TIMEOUT_SECONDS}s; killing it" >&2
-      kill -KILL "$SCIMD_SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SCIMD_SERVER_PID" 2>/dev/null || true
+    stop_process "$SCIMD_SERVER_PID" "$SERVER_STOP_TIMEOUT_SECONDS" scimd
   fi
   SCIMD_SERVER_PID=""
   if ((status != 0)) && [[ -n "${SCIMD_SERVER_LOG:-}" && -s "${SCIMD_SERVER_LOG}" ]]; then
