@@ -337,3 +337,52 @@ async fn a_write_gives_up_after_the_busy_timeout() {
     holder.join().unwrap();
     store.close().await;
 }
+
+/// The provisioning log's file, next to `scimd.db` (`db::log_path`).
+fn log_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join("scimd-provisioning-log.db")
+}
+
+/// A SCIM write locks only the main file: another process holding the provisioning
+/// log's write lock (longer than the busy timeout) does not hold it up. With
+/// `BEGIN IMMEDIATE`, which locks every attached file, it waited for that lock and
+/// gave up.
+#[tokio::test]
+async fn a_scim_write_does_not_wait_for_the_log_files_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = scimd_store::sqlite::SqliteOptions {
+        busy_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(&dir.path().join("scimd.db"), &options)
+        .await
+        .unwrap();
+    store
+        .create_tenant(&NewTenant::enabled("acme", "Acme"))
+        .await
+        .unwrap();
+    let holder = hold_the_write_lock(log_file(&dir), Duration::from_millis(1500));
+    store
+        .create("acme", ResourceKind::User, user("free"), Default::default())
+        .await
+        .expect("the create needs only the main file's lock");
+    holder.join().unwrap();
+    assert_eq!(user_names(&store).await, ["free"]);
+    store.close().await;
+}
+
+/// A log append takes the log file's lock, waiting for another process that holds it
+/// (as a SCIM write does for the main file's).
+#[tokio::test]
+async fn a_log_append_waits_for_another_connections_lock_on_the_log_file() {
+    let (dir, store) = open().await;
+    let holder = hold_the_write_lock(log_file(&dir), Duration::from_millis(300));
+    let appended = store
+        .append_request_logs(log_entries(3))
+        .await
+        .expect("the append waited for the lock instead of failing");
+    holder.join().unwrap();
+    assert_eq!(appended, 3);
+    assert_eq!(log_rows(&store).await, 3);
+    store.close().await;
+}
