@@ -12,6 +12,7 @@ use scimd_bench::scenarios::{big_group, entra_cycle, get_by_id, import, mixed, R
 use scimd_bench::tenants::Tenants;
 use scimd_bench::{bare, floor, report, startup, BenchError};
 use std::io::Write as _;
+use std::num::NonZeroUsize;
 
 /// scimd's allocator (see `crates/scimd/src/main.rs`): the bare endpoint and the floor
 /// are "the same stack" only with it, and the load generator, which shares the cores
@@ -126,6 +127,12 @@ struct RunArgs {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 8)]
     connections: usize,
+    /// Threads of the load generator: 1 runs every connection on one thread (a
+    /// current-thread runtime: no hand-offs between threads, the least CPU taken from
+    /// the server on a shared machine, but no more than one core's worth of requests);
+    /// N runs a multi-thread runtime with N workers. Unset: one worker per CPU.
+    #[arg(long)]
+    client_threads: Option<NonZeroUsize>,
     /// Wall-clock cap of the whole scenario, in seconds.
     #[arg(long, default_value_t = 300)]
     cap_secs: u64,
@@ -176,10 +183,12 @@ struct RunArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Only `run` chooses: the servers (bare, floor) keep one worker per CPU, as scimd.
+    let threads = match &cli.command {
+        Command::Run(args) => client_threads(args.client_threads),
+        _ => client_threads(None),
+    };
+    let runtime = match runtime(threads) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("scimd-bench: cannot start the runtime: {e}");
@@ -193,6 +202,26 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The threads asked for, or one per CPU.
+fn client_threads(asked: Option<NonZeroUsize>) -> NonZeroUsize {
+    asked
+        .or_else(|| std::thread::available_parallelism().ok())
+        .unwrap_or(NonZeroUsize::MIN)
+}
+
+/// A current-thread runtime for one thread, else a multi-thread one with `threads`
+/// workers.
+fn runtime(threads: NonZeroUsize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = if threads.get() == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(threads.get());
+        builder
+    };
+    builder.enable_all().build()
 }
 
 async fn execute(command: Command) -> Result<(), BenchError> {
@@ -290,6 +319,8 @@ async fn run(args: &RunArgs) -> Result<ScenarioResult, BenchError> {
         connections,
         Duration::from_secs(args.cap_secs.clamp(5, 120)),
     )?;
+    // What `main` built the runtime with.
+    let client_threads = client_threads(args.client_threads).get();
     let settings = RunSettings {
         target: args.target.clone(),
         round: args.round,
@@ -297,6 +328,7 @@ async fn run(args: &RunArgs) -> Result<ScenarioResult, BenchError> {
         cap: Duration::from_secs(args.cap_secs),
         server_pid: args.server_pid,
         run_tag: run_tag(),
+        client_threads: u32::try_from(client_threads).unwrap_or(u32::MAX),
     };
     let outcome = match args.scenario {
         ScenarioName::EntraCycle => {
@@ -417,5 +449,25 @@ async fn stop_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::runtime::RuntimeFlavor;
+
+    #[test]
+    fn one_client_thread_is_a_current_thread_runtime() {
+        let flavor = |n: usize| {
+            let threads = NonZeroUsize::new(n).map(Some).map(client_threads);
+            runtime(threads.unwrap_or(NonZeroUsize::MIN))
+                .map(|rt| (rt.handle().runtime_flavor(), rt.metrics().num_workers()))
+                .ok()
+        };
+        assert_eq!(flavor(1), Some((RuntimeFlavor::CurrentThread, 1)));
+        assert_eq!(flavor(3), Some((RuntimeFlavor::MultiThread, 3)));
+        assert_eq!(client_threads(NonZeroUsize::new(4)).get(), 4, "as asked");
+        assert!(client_threads(None).get() >= 1, "one per CPU");
     }
 }

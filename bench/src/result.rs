@@ -34,6 +34,12 @@ pub struct ScenarioResult {
     /// Peak resident memory (VmHWM) of the server process after the run, in KiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_kb: Option<u64>,
+    /// Worker threads of the load generator's runtime in this run (1: one thread ran
+    /// every connection). The report compares a target's setups and keeps its better
+    /// one (`report::best_client_setups`). Absent where it does not apply (start-up)
+    /// and in rows written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_threads: Option<u32>,
 }
 
 /// One phase of a scenario.

@@ -85,6 +85,7 @@ pub async fn measure(params: &StartupParams) -> Result<ScenarioResult, BenchErro
         metrics,
         verification: verification.finish(),
         peak_rss_kb: rss_kb.into_iter().max(),
+        client_threads: None,
     })
 }
 

@@ -72,6 +72,7 @@ fn settings(target: &str) -> RunSettings {
         cap: Duration::from_secs(60),
         server_pid: Some(std::process::id()),
         run_tag: format!("t{:06x}", rand::random::<u32>() & 0xff_ffff),
+        client_threads: 2,
     }
 }
 
@@ -227,6 +228,60 @@ async fn every_scenario_runs_and_verifies_against_scimd() {
     let md = scimd_bench::report::markdown(&[entra, mixed, big, imported, gets]);
     assert!(md.contains("## entra-cycle"), "{md}");
     assert!(md.contains("| throughput_ops_per_s |"), "{md}");
+}
+
+/// `bench/run` runs entra-cycle and mixed with the whole load generator on one thread
+/// (`--client-threads 1`, a current-thread runtime); they finish and verify there too,
+/// and the result says which setup ran.
+#[tokio::test(flavor = "current_thread")]
+async fn entra_cycle_and_mixed_run_on_one_thread() {
+    let server = start_scimd().await;
+    let client = ScimClient::new(
+        &server.base,
+        Some(&server.token),
+        4,
+        Duration::from_secs(30),
+    )
+    .expect("client");
+    let s = RunSettings {
+        client_threads: 1,
+        ..settings("scimd-sqlite")
+    };
+    let entra = entra_cycle::run(
+        &client,
+        &s,
+        &entra_cycle::EntraCycleParams {
+            users: 30,
+            groups: 3,
+            members_per_group: 5,
+            patch_batch: 2,
+        },
+    )
+    .await
+    .expect("entra-cycle")
+    .into_result(&s);
+    assert_well_formed(&entra, "entra-cycle");
+    assert_eq!(entra.client_threads, Some(1));
+    let s = RunSettings {
+        client_threads: 1,
+        ..settings("scimd-sqlite")
+    };
+    let mixed = mixed::run(
+        &Tenants::single(&client),
+        &s,
+        &mixed::MixedParams {
+            users: 20,
+            duration_s: 0.5,
+            max_ops: 100_000,
+            tenants: 1,
+        },
+        Instant::now() + s.cap,
+    )
+    .await
+    .expect("mixed")
+    .into_result(&s);
+    assert_well_formed(&mixed, "mixed");
+    assert_eq!(mixed.client_threads, Some(1));
 }
 
 /// `--tenants N`: N tenants created through the admin API, the users spread over them

@@ -35,6 +35,8 @@ pub struct RunSettings {
     pub server_pid: Option<u32>,
     /// A tag that makes this run's names unique on a shared server.
     pub run_tag: String,
+    /// Worker threads of the load generator's runtime (1: everything on one thread).
+    pub client_threads: u32,
 }
 
 /// Users created for a scenario, by index (`None` where the create failed or the cap
@@ -194,6 +196,7 @@ impl Outcome {
             metrics: self.metrics,
             verification: self.verification,
             peak_rss_kb: settings.server_pid.and_then(peak_rss_kb),
+            client_threads: Some(settings.client_threads),
         }
     }
 }
