@@ -6,8 +6,7 @@
 //!
 //! Each scenario runs on PostgreSQL (a fresh database on `SCIMD_TEST_POSTGRES_URL`)
 //! and on one shared SQLite file (three stores, each with its own writer connection:
-//! every write transaction takes the file's write lock before its first statement, so
-//! that too is a valid multi-node setup).
+//! every write is `BEGIN IMMEDIATE`, so that too is a valid multi-node setup).
 
 mod common;
 

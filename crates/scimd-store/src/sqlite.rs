@@ -21,10 +21,8 @@
 //!
 //! - **Writes** go to the writer thread ([`writer`]), which owns the writer connection
 //!   and commits writes in groups: the first queued write and those waiting behind it
-//!   run in one transaction, each in its own savepoint, and each is answered after
-//!   the commit (or at once with its own error). The transaction takes the write lock
-//!   of each file it writes (the main one, the provisioning log's) before its first
-//!   statement there, as `BEGIN IMMEDIATE` would, but only of those. A write waits in the
+//!   run in one `BEGIN IMMEDIATE` transaction, each in its own savepoint, and each is
+//!   answered after the commit (or at once with its own error). A write waits in the
 //!   queue at most `acquire_timeout`, else [`StoreError::Unavailable`]. Waiting for
 //!   SQLite's write lock (another process on the same file) happens on that thread,
 //!   under `busy_timeout`, never on the async runtime. An error or a panic rolls the

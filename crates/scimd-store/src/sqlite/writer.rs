@@ -5,9 +5,9 @@
 //! written by eight transactions is appended eight times), then the checkpoint copying
 //! those frames back. Under load, writes queue for the writer anyway; so the writer
 //! thread takes the first queued write, then every write already waiting behind it (up
-//! to [`MAX_GROUP`]), and runs them one after the other in *one* transaction, each
-//! after the first inside its own `SAVEPOINT` (the first needs none: while it runs, the
-//! transaction holds nothing else):
+//! to [`MAX_GROUP`]), and runs them one after the other in *one* `BEGIN IMMEDIATE`
+//! transaction, each after the first inside its own `SAVEPOINT` (the first needs none:
+//! while it runs, the transaction holds nothing else):
 //!
 //! - a write that fails is rolled back to its savepoint (the first: the whole
 //!   transaction) and answered at once with its error; the others in the group are
@@ -27,12 +27,6 @@
 //! A write waits in the queue at most `acquire_timeout` (counted from when it was
 //! queued); one that waited longer is answered [`StoreError::Unavailable`] without
 //! running, as a busy writer was before this thread existed.
-//!
-//! The connection has two files: the main one and the provisioning log's (attached as
-//! `logs`). A transaction takes the write lock of each file it writes before its first
-//! statement there, and only of those ([`WriteLocks`]): `BEGIN IMMEDIATE` would lock
-//! both, and a group of SCIM writes would pay the log file's WAL-index locks (six
-//! `fcntl` calls a commit) for a file it never touches (docs/benchmarks.md, item 69).
 
 use super::checkpoint::CommitSignal;
 use super::credential_cache::CredentialWatch;
@@ -506,46 +500,6 @@ impl OnCommit {
     }
 }
 
-/// Takes the write lock of the main file, and changes nothing: a `DELETE` compiles to
-/// a program that begins a write transaction on its table's file before it looks at
-/// a row, and `WHERE 0` matches none (without a `WHERE`, SQLite would empty the table).
-const LOCK_MAIN_FILE: &str = "DELETE FROM main.group_members WHERE 0";
-/// The same for the provisioning log's file.
-const LOCK_LOG_FILE: &str = "DELETE FROM logs.provisioning_logs WHERE 0";
-
-/// The files whose write lock the open transaction holds.
-///
-/// A transaction begins with a plain `BEGIN`, which locks nothing; before each write
-/// runs, the writer takes the lock of the file the write is for (the main file, or
-/// the log's for [`Writer::write_log_only`]), once per transaction. Taking it first,
-/// with nothing read yet, keeps `BEGIN IMMEDIATE`'s guarantee on that file: the lock
-/// is waited for (the busy handler) rather than failing with `SQLITE_BUSY_SNAPSHOT`,
-/// as a read transaction that later wants to write does when another process wrote
-/// meanwhile (SQLite, "Transactions": deferred transactions). A write that also
-/// touches the other file (a tenant's deletion empties its log) starts there with a
-/// `DELETE`, which takes that lock in the same way.
-#[derive(Debug, Default)]
-struct WriteLocks {
-    main: bool,
-    log: bool,
-}
-
-impl WriteLocks {
-    /// Takes the lock a write needs, unless the transaction holds it already.
-    fn take_for(&mut self, conn: &Connection, changes_main: bool) -> StoreResult<()> {
-        let (held, statement) = if changes_main {
-            (&mut self.main, LOCK_MAIN_FILE)
-        } else {
-            (&mut self.log, LOCK_LOG_FILE)
-        };
-        if !*held {
-            execute_cached(conn, statement)?;
-            *held = true;
-        }
-        Ok(())
-    }
-}
-
 /// The write that starts a group.
 struct First {
     enqueued_at: Instant,
@@ -588,12 +542,8 @@ fn commit_group(
         (first(Err(timed_out())).deliver)(Ok(()));
         return None;
     }
-    // Taking a lock waits (busy_timeout) for another process holding it.
-    let mut locks = WriteLocks::default();
-    if let Err(err) =
-        execute_cached(conn, "BEGIN").and_then(|()| locks.take_for(conn, changes_main))
-    {
-        end_open_transaction(conn);
+    // BEGIN IMMEDIATE waits (busy_timeout) for another process holding the write lock.
+    if let Err(err) = execute_cached(conn, "BEGIN IMMEDIATE") {
         (first(Err(err)).deliver)(Ok(()));
         return None;
     }
@@ -612,14 +562,14 @@ fn commit_group(
     let mut committed_answers: Vec<Deliver> = vec![ran.deliver];
     let mut left_over = None;
     while committed_answers.len() < MAX_GROUP {
-        let (enqueued_at, run, changes) = match jobs.next_waiting() {
+        let (enqueued_at, run) = match jobs.next_waiting() {
             Some(Job::Write {
                 enqueued_at,
                 run,
                 changes_main: changes,
             }) => {
                 changes_main |= changes;
-                (enqueued_at, run, changes)
+                (enqueued_at, run)
             }
             Some(other) => {
                 left_over = Some(other);
@@ -630,9 +580,6 @@ fn commit_group(
         counters.writes.fetch_add(1, Ordering::Relaxed);
         if enqueued_at.elapsed() > acquire_timeout {
             (run(Err(timed_out())).deliver)(Ok(()));
-        } else if let Err(err) = locks.take_for(conn, changes) {
-            // Nothing was written, and the transaction goes on without this write.
-            (run(Err(err)).deliver)(Ok(()));
         } else if let Err(err) = run_in_savepoint(conn, run, &mut committed_answers) {
             // SQLite rolled the whole transaction back: nothing of the group stands.
             for answer in committed_answers.drain(..) {
@@ -728,96 +675,12 @@ mod tests {
         assert!(!wait_for_the_write_lock(i32::MAX));
     }
 
-    /// The tables [`LOCK_MAIN_FILE`] and [`LOCK_LOG_FILE`] name, each with one row.
-    fn create_lock_tables(conn: &Connection) {
-        conn.execute_batch(
-            "CREATE TABLE group_members (x INTEGER); INSERT INTO group_members VALUES (1);
-             CREATE TABLE logs.provisioning_logs (x INTEGER);
-             INSERT INTO logs.provisioning_logs VALUES (1);",
-        )
-        .unwrap();
-    }
-
-    /// Whether another connection could take `path`'s write lock right now (it
-    /// gives up at once: no busy timeout).
-    fn lock_is_free(path: &std::path::Path) -> bool {
-        let other = Connection::open(path).unwrap();
-        other.busy_timeout(Duration::ZERO).unwrap();
-        match other.execute_batch("BEGIN IMMEDIATE") {
-            Ok(()) => {
-                other.execute_batch("ROLLBACK").unwrap();
-                true
-            }
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::DatabaseBusy =>
-            {
-                false
-            }
-            Err(e) => panic!("BEGIN IMMEDIATE on {}: {e}", path.display()),
-        }
-    }
-
-    /// A write holds the write lock of the file it is for, and only that one, from
-    /// before it runs to the commit; taking a lock deletes nothing.
-    #[tokio::test]
-    async fn a_write_locks_only_the_file_it_is_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let main = dir.path().join("w.db");
-        let log = db::log_path(&main);
-        let conn = db::open_writer(&main, Duration::from_secs(5)).unwrap();
-        create_lock_tables(&conn);
-        let writer = Writer::start(
-            conn,
-            Duration::from_secs(5),
-            Duration::from_secs(5),
-            OnCommit::default(),
-        )
-        .unwrap();
-
-        let (main_for_write, log_for_write) = (main.clone(), log.clone());
-        let seen = writer
-            .write(move |_| Ok((lock_is_free(&main_for_write), lock_is_free(&log_for_write))))
-            .await
-            .unwrap();
-        assert_eq!(seen, (false, true), "a SCIM write: (main free, log free)");
-        let (main_for_append, log_for_append) = (main.clone(), log.clone());
-        let seen = writer
-            .write_log_only(move |_| {
-                Ok((
-                    lock_is_free(&main_for_append),
-                    lock_is_free(&log_for_append),
-                ))
-            })
-            .await
-            .unwrap();
-        assert_eq!(seen, (true, false), "a log append: (main free, log free)");
-        assert!(
-            lock_is_free(&main) && lock_is_free(&log),
-            "both free after the commits"
-        );
-
-        let rows = writer
-            .raw(|conn| {
-                Ok(conn.query_row(
-                    "SELECT (SELECT COUNT(*) FROM group_members), \
-                            (SELECT COUNT(*) FROM logs.provisioning_logs)",
-                    [],
-                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-                )?)
-            })
-            .await
-            .unwrap();
-        assert_eq!(rows, (1, 1), "the lock statements delete nothing");
-        writer.close().await;
-    }
-
     /// Writes tell the read anchor that the main file changed; the provisioning log's
     /// appends, which change only the log's file, do not.
     #[tokio::test]
     async fn only_writes_that_may_change_the_main_file_are_signalled() {
         let dir = tempfile::tempdir().unwrap();
         let conn = db::open_writer(&dir.path().join("w.db"), Duration::from_secs(5)).unwrap();
-        create_lock_tables(&conn);
         conn.execute_batch("CREATE TABLE t (x INTEGER); CREATE TABLE logs.l (x INTEGER);")
             .unwrap();
         let signal = CommitSignal::unheard();
