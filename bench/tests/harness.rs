@@ -105,6 +105,23 @@ fn assert_well_formed(result: &ScenarioResult, scenario: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_runs_and_verifies_against_scimd() {
+    every_scenario_runs_and_verifies(2).await;
+}
+
+/// `bench/run` also runs the scenarios with the whole load generator on one thread
+/// (`--client-threads 1`, a current-thread runtime): they finish and verify there too.
+#[tokio::test(flavor = "current_thread")]
+async fn every_scenario_runs_and_verifies_on_one_thread() {
+    every_scenario_runs_and_verifies(1).await;
+}
+
+/// Every scenario at tiny sizes, on a runtime of `client_threads` threads (the test's
+/// own), whose results say so.
+async fn every_scenario_runs_and_verifies(client_threads: u32) {
+    let settings = |target: &str| RunSettings {
+        client_threads,
+        ..settings(target)
+    };
     let server = start_scimd().await;
     let client = ScimClient::new(
         &server.base,
@@ -225,63 +242,17 @@ async fn every_scenario_runs_and_verifies_against_scimd() {
     .into_result(&s);
     assert_well_formed(&gets, "get-by-id");
 
+    for result in [&entra, &mixed, &big, &imported, &gets] {
+        assert_eq!(
+            result.client_threads,
+            Some(client_threads),
+            "{}",
+            result.scenario
+        );
+    }
     let md = scimd_bench::report::markdown(&[entra, mixed, big, imported, gets]);
     assert!(md.contains("## entra-cycle"), "{md}");
     assert!(md.contains("| throughput_ops_per_s |"), "{md}");
-}
-
-/// `bench/run` runs entra-cycle and mixed with the whole load generator on one thread
-/// (`--client-threads 1`, a current-thread runtime); they finish and verify there too,
-/// and the result says which setup ran.
-#[tokio::test(flavor = "current_thread")]
-async fn entra_cycle_and_mixed_run_on_one_thread() {
-    let server = start_scimd().await;
-    let client = ScimClient::new(
-        &server.base,
-        Some(&server.token),
-        4,
-        Duration::from_secs(30),
-    )
-    .expect("client");
-    let s = RunSettings {
-        client_threads: 1,
-        ..settings("scimd-sqlite")
-    };
-    let entra = entra_cycle::run(
-        &client,
-        &s,
-        &entra_cycle::EntraCycleParams {
-            users: 30,
-            groups: 3,
-            members_per_group: 5,
-            patch_batch: 2,
-        },
-    )
-    .await
-    .expect("entra-cycle")
-    .into_result(&s);
-    assert_well_formed(&entra, "entra-cycle");
-    assert_eq!(entra.client_threads, Some(1));
-    let s = RunSettings {
-        client_threads: 1,
-        ..settings("scimd-sqlite")
-    };
-    let mixed = mixed::run(
-        &Tenants::single(&client),
-        &s,
-        &mixed::MixedParams {
-            users: 20,
-            duration_s: 0.5,
-            max_ops: 100_000,
-            tenants: 1,
-        },
-        Instant::now() + s.cap,
-    )
-    .await
-    .expect("mixed")
-    .into_result(&s);
-    assert_well_formed(&mixed, "mixed");
-    assert_eq!(mixed.client_threads, Some(1));
 }
 
 /// `--tenants N`: N tenants created through the admin API, the users spread over them
