@@ -460,10 +460,8 @@ mod tests {
     #[test]
     fn one_client_thread_is_a_current_thread_runtime() {
         let flavor = |n: usize| {
-            let threads = NonZeroUsize::new(n).map(Some).map(client_threads);
-            runtime(threads.unwrap_or(NonZeroUsize::MIN))
-                .map(|rt| (rt.handle().runtime_flavor(), rt.metrics().num_workers()))
-                .ok()
+            let rt = runtime(client_threads(NonZeroUsize::new(n))).ok()?;
+            Some((rt.handle().runtime_flavor(), rt.metrics().num_workers()))
         };
         assert_eq!(flavor(1), Some((RuntimeFlavor::CurrentThread, 1)));
         assert_eq!(flavor(3), Some((RuntimeFlavor::MultiThread, 3)));

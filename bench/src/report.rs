@@ -272,11 +272,7 @@ pub fn markdown(results: &[ScenarioResult]) -> String {
     }
     let _ = writeln!(md);
     if !choices.is_empty() {
-        let _ = writeln!(
-            md,
-            "## Load generator setups
-"
-        );
+        let _ = writeln!(md, "## Load generator setups\n");
         let _ = writeln!(
             md,
             "Each target ran these scenarios under each setup of the load generator \
