@@ -319,8 +319,8 @@ async fn run(args: &RunArgs) -> Result<ScenarioResult, BenchError> {
         connections,
         Duration::from_secs(args.cap_secs.clamp(5, 120)),
     )?;
-    // What `main` built the runtime with.
-    let client_threads = client_threads(args.client_threads).get();
+    // Read from the runtime this runs on, so the record cannot disagree with it.
+    let client_threads = tokio::runtime::Handle::current().metrics().num_workers();
     let settings = RunSettings {
         target: args.target.clone(),
         round: args.round,
