@@ -108,6 +108,11 @@ pub struct ConnectOptions {
     /// and run `scimd migrate` once per deployment; they then refuse a schema that is
     /// not current. SQLite always migrates on open (one node owns the file).
     pub run_migrations: bool,
+    /// The store backs a running server (`scimd serve`), not a short command. On
+    /// SQLite it takes the file's server lock, so a second server on the same file
+    /// fails to open, and answers lookups of names no row has from memory
+    /// ([`SqliteOptions::sole_server`]). PostgreSQL serves many nodes and ignores it.
+    pub sole_server: bool,
 }
 
 impl Default for ConnectOptions {
@@ -119,6 +124,7 @@ impl Default for ConnectOptions {
             transient_retries: 3,
             uniqueness: UniquenessOptions::default(),
             run_migrations: true,
+            sole_server: false,
         }
     }
 }
@@ -128,6 +134,7 @@ fn sqlite_options(options: &ConnectOptions) -> SqliteOptions {
         readers: options.max_connections.max(1),
         acquire_timeout: options.acquire_timeout,
         uniqueness: options.uniqueness,
+        sole_server: options.sole_server,
         ..SqliteOptions::default()
     }
 }

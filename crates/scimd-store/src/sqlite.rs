@@ -42,11 +42,15 @@
 //!   memory when it can ([`credential_cache`]): the writer empties that cache when a
 //!   tenant or token changes, and the checkpoint thread when another process changed
 //!   one.
+//! - **A lookup of a name no row has** (`userName eq`, a group's `displayName eq`) is
+//!   answered from memory by the file's one server ([`known_names`],
+//!   [`SqliteOptions::sole_server`]).
 
 mod checkpoint;
 mod credential_cache;
 mod credentials;
 mod db;
+mod known_names;
 mod logs;
 mod members;
 mod migrate;
@@ -92,6 +96,15 @@ pub struct SqliteOptions {
     /// over (see the `checkpoint` module). Bounds the WAL file under steady load; a
     /// test setting, the default suits production.
     pub wal_restart_pages: u32,
+    /// This store is the file's one server (`scimd serve`), not a short command: it
+    /// holds an exclusive lock on `<database>-server.lock` while open (a second server
+    /// on the file fails to open with [`StoreError::Unavailable`]), and since no other
+    /// process then writes users or groups, it answers lookups of names no row has
+    /// from memory ([`known_names`]).
+    pub sole_server: bool,
+    /// The most user and group names kept in memory when `sole_server` is set (past
+    /// it, lookups read the database). A test setting; the default suits production.
+    pub known_names_limit: usize,
 }
 
 impl Default for SqliteOptions {
@@ -102,6 +115,8 @@ impl Default for SqliteOptions {
             acquire_timeout: Duration::from_secs(10),
             uniqueness: crate::UniquenessOptions::default(),
             wal_restart_pages: checkpoint::RESTART_PAGES,
+            sole_server: false,
+            known_names_limit: known_names::MAX_NAMES,
         }
     }
 }
@@ -152,6 +167,10 @@ struct Shared {
     /// thread did not start, since without it another process's changes would go
     /// unseen.
     credentials: Option<Arc<credential_cache::CredentialCache>>,
+    /// The names rows may have; `None` unless this store is the file's one server.
+    known_names: Option<Arc<known_names::KnownNames>>,
+    /// The server lock (`sole_server`), released when the store is dropped.
+    _server_lock: Option<std::fs::File>,
 }
 
 impl Drop for Shared {
@@ -167,6 +186,37 @@ struct Readers {
     idle: Vec<Connection>,
     open: u32,
     closed: bool,
+}
+
+/// Takes the exclusive server lock of the database at `path` (a file of its own next
+/// to it: SQLite's locks on the database file are POSIX locks, which a second lock of
+/// ours on the same file would disturb). Held until the returned file is dropped; the
+/// kernel releases it when the process ends, however it ends.
+fn lock_as_server(path: &Path) -> StoreResult<std::fs::File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push("-server.lock");
+    let lock_path = PathBuf::from(lock_path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            StoreError::Unavailable(format!("could not open {}: {e}", lock_path.display()))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+            "another scimd server is serving {} (it holds {}); one server per SQLite \
+             database, use PostgreSQL for several",
+            path.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
+            "could not lock {}: {e}",
+            lock_path.display()
+        ))),
+    }
 }
 
 fn closed() -> StoreError {
@@ -228,6 +278,12 @@ impl SqliteStore {
 
     /// Opens the database at `path` with the given options.
     pub async fn open_with(path: &Path, options: &SqliteOptions) -> StoreResult<Self> {
+        // Before anything else: a second server must not even migrate the file.
+        let server_lock = if options.sole_server {
+            Some(lock_as_server(path)?)
+        } else {
+            None
+        };
         let writer_path = path.to_owned();
         let busy_timeout = options.busy_timeout;
         // Opening creates the file and switches it to WAL; migrations run on the writer.
@@ -278,7 +334,10 @@ impl SqliteStore {
                     StoreError::Database(format!("could not start the SQLite writer: {e}"))
                 })?;
         let max_readers = options.readers.max(1);
-        Ok(SqliteStore {
+        let known_names = options
+            .sole_server
+            .then(|| Arc::new(known_names::KnownNames::new(options.known_names_limit)));
+        let store = SqliteStore {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
                 busy_timeout,
@@ -291,9 +350,28 @@ impl SqliteStore {
                 max_readers,
                 checkpointer,
                 credentials,
+                known_names,
+                _server_lock: server_lock,
             }),
             uniqueness: options.uniqueness,
-        })
+        };
+        if let Some(names) = store.shared.known_names.clone() {
+            // Raw work runs between write groups on the writer connection, so the load
+            // sees every committed row and no write runs meanwhile (`known_names`'
+            // invariant). Until it has run, lookups read the database; nothing waits
+            // for it but the writes queued behind it.
+            let shared = store.shared.clone();
+            tokio::spawn(async move {
+                let loaded = shared
+                    .writer
+                    .raw(move |conn| known_names::load(conn, &names))
+                    .await;
+                if let Err(e) = loaded {
+                    tracing::warn!(error = %e, "could not load the user and group names");
+                }
+            });
+        }
+        Ok(store)
     }
 
     /// Runs `read` on a read-only connection, inline or on a blocking thread.
@@ -385,6 +463,16 @@ impl SqliteStore {
     /// them: `writes / transactions` is the average group size (see [`writer`]).
     pub fn writer_stats(&self) -> WriterStats {
         self.shared.writer.stats()
+    }
+
+    /// How many name lookups were answered "no such name" from memory
+    /// ([`known_names`]), and whether lookups are answered so now; `None` unless the
+    /// store is the file's one server.
+    pub fn known_names_stats(&self) -> Option<(u64, bool)> {
+        self.shared
+            .known_names
+            .as_ref()
+            .map(|names| (names.answered_absent(), names.is_ready()))
     }
 
     /// How often authentication's read was answered from memory
@@ -691,9 +779,13 @@ impl Store for SqliteStore {
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
         let (tenant, uniqueness) = (tenant.to_owned(), self.uniqueness);
+        let names = self.shared.known_names.clone();
         let prepared = resources::prepare_create(kind, new)?;
-        self.write(move |conn| resources::create(conn, &uniqueness, &tenant, prepared, fetch))
-            .await
+        self.write(move |conn| {
+            let names = names.as_deref();
+            resources::create(conn, &uniqueness, names, &tenant, prepared, fetch)
+        })
+        .await
     }
 
     async fn get(
@@ -727,10 +819,12 @@ impl Store for SqliteStore {
         fetch: Fetch,
     ) -> StoreResult<StoredResource> {
         let (tenant, id, uniqueness) = (tenant.to_owned(), id.to_owned(), self.uniqueness);
+        let names = self.shared.known_names.clone();
         self.write(move |conn| {
             resources::update(
                 conn,
                 &uniqueness,
+                names.as_deref(),
                 &tenant,
                 kind,
                 &id,
@@ -763,6 +857,16 @@ impl Store for SqliteStore {
     ) -> StoreResult<ListPage> {
         // Compiled here, on the caller's task: the closure owns only SQL and values.
         let plan = crate::sql::plan_list(&DIALECT, tenant, kind, registry, query)?;
+        if let (Some(name), Some(names)) = (&plan.unique_name, &self.shared.known_names) {
+            if !names.may_exist(tenant, kind, name) {
+                // No row has this name: the filter matches nothing, on any page.
+                return Ok(ListPage {
+                    total_results: 0,
+                    resources: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+        }
         let fetch = query.fetch;
         let (hop, plan) = if crate::sql::is_point_list(kind, query) {
             // Most point lookups are answered by their page statement alone; the plan

@@ -21,14 +21,41 @@ async fn fresh() -> (TempDir, SqliteStore) {
     (dir, store)
 }
 
+/// A fresh database opened as its server (`SqliteOptions::sole_server`): lookups of
+/// names no row has are answered from memory (`sqlite/known_names.rs`), so the whole
+/// contract runs against that path too.
+async fn fresh_server() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = scimd_store::sqlite::SqliteOptions {
+        sole_server: true,
+        ..Default::default()
+    };
+    let store = SqliteStore::open_with(&dir.path().join("scimd.db"), &options)
+        .await
+        .unwrap();
+    (dir, store)
+}
+
 macro_rules! contract_tests {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $name() {
-            let (_dir, store) = fresh().await;
-            contract::$name(&store).await.unwrap();
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (_dir, store) = fresh().await;
+                contract::$name(&store).await.unwrap();
+            }
+        )*
+        mod as_sole_server {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (_dir, store) = fresh_server().await;
+                    contract::$name(&store).await.unwrap();
+                }
+            )*
         }
-    )*};
+    };
 }
 
 contract_tests!(

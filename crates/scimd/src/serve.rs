@@ -7,7 +7,7 @@ use crate::cli::ServeArgs;
 use crate::config::Settings;
 use crate::error::CliError;
 use crate::output::print_credentials;
-use crate::store::{self, Create, Migrations};
+use crate::store::{self, Migrations};
 use scimd_server::state::AppState;
 use scimd_server::tenants::{create_tenant_with_token, scim_base_url};
 use scimd_store::Store;
@@ -34,7 +34,7 @@ pub async fn run(settings: &Settings, args: &ServeArgs) -> Result<(), CliError> 
     } else {
         Migrations::Apply
     };
-    let store = store::open(settings, Create::IfMissing, migrations).await?;
+    let store = store::open_for_serving(settings, migrations).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| CliError::io(format!("listening on {}", settings.listen), e))?;

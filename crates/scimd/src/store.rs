@@ -67,6 +67,28 @@ pub async fn open(
     create: Create,
     migrations: Migrations,
 ) -> Result<Arc<dyn Store>, CliError> {
+    open_with(settings, create, connect_options(settings, migrations)).await
+}
+
+/// [`open`] for `scimd serve`: the store is the database's server
+/// ([`ConnectOptions::sole_server`]). On SQLite a second server on the same file
+/// fails here, before it migrates or binds.
+pub async fn open_for_serving(
+    settings: &Settings,
+    migrations: Migrations,
+) -> Result<Arc<dyn Store>, CliError> {
+    let options = ConnectOptions {
+        sole_server: true,
+        ..connect_options(settings, migrations)
+    };
+    open_with(settings, Create::IfMissing, options).await
+}
+
+async fn open_with(
+    settings: &Settings,
+    create: Create,
+    options: ConnectOptions,
+) -> Result<Arc<dyn Store>, CliError> {
     let target = settings.database_target()?;
     if let DatabaseTarget::Sqlite(path) = &target {
         match create {
@@ -81,7 +103,6 @@ pub async fn open(
             Create::Never => {}
         }
     }
-    let options = connect_options(settings, migrations);
     let store = connect::connect(&target, &options)
         .await
         .map_err(|e| redact_store_error(e, settings))?;

@@ -520,6 +520,55 @@ async fn first_start_prints_a_url_and_token_that_work_and_sigterm_stops_cleanly(
     assert!(logs.contains("SIGTERM"), "{logs}");
 }
 
+/// One server per SQLite file: a second `scimd serve` on the same data directory
+/// stops at once with an error naming the cause (it would otherwise answer lookups
+/// from a name set blind to the first one's writes), while admin commands still run
+/// alongside; once the first stops, a server starts again.
+#[tokio::test]
+async fn a_second_server_on_the_same_data_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut first = Served::start(tmp.path(), &[]);
+    let origin = first.origin();
+
+    let mut second = scimd(tmp.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = second.kill();
+            panic!("a second server started on the same data directory");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut message = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut message).unwrap();
+    assert_eq!(status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("another scimd server is serving"),
+        "{message}"
+    );
+
+    ok_json(tmp.path(), &["tenant", "create", "acme", "--json"]);
+    let health = reqwest::get(format!("{origin}/healthz")).await.unwrap();
+    assert_eq!(
+        health.status().as_u16(),
+        200,
+        "the first server still serves"
+    );
+    assert_eq!(first.terminate().code(), Some(0));
+
+    let mut again = Served::start(tmp.path(), &[]);
+    again.origin();
+    assert_eq!(again.terminate().code(), Some(0), "{}", again.stderr());
+}
+
 /// The `-wal` and `-shm` files in a data directory.
 fn wal_files_in(data: &Path) -> Vec<String> {
     std::fs::read_dir(data)

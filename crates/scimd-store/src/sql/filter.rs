@@ -39,15 +39,44 @@ pub fn compile_filter(
     tenant_ph: &str,
     filter: &Filter,
     binds: &mut Binds,
-) -> Result<String> {
+) -> Result<CompiledFilter> {
     let mut compiler = Compiler {
         dialect,
         registry,
         kind,
         tenant_ph,
         binds,
+        unique_name_eq: None,
     };
-    compiler.root(filter)
+    let condition = compiler.root(filter)?;
+    // Only a filter that is this one comparison matches exactly the rows with that
+    // name; inside `and`, `or` or `not` the comparison says nothing of the whole.
+    let unique_name = compiler
+        .unique_name_eq
+        .filter(|_| matches!(filter, Filter::Compare { .. }));
+    Ok(CompiledFilter {
+        condition,
+        unique_name,
+    })
+}
+
+/// A filter compiled to SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledFilter {
+    /// The condition on alias `r`.
+    pub condition: String,
+    /// When the filter is `eq` on the kind's unique name (users' `userName`, groups'
+    /// `displayName`), the folded value it compares the `*_norm` column with: the rows
+    /// it matches are exactly those with that name.
+    pub unique_name: Option<String>,
+}
+
+/// The column of the name unique within a tenant for `kind`, as filters read it.
+fn unique_name_column(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "r.user_name_norm",
+        ResourceKind::Group => "r.display_name_norm",
+    }
 }
 
 struct Compiler<'a, 'b> {
@@ -56,6 +85,8 @@ struct Compiler<'a, 'b> {
     kind: ResourceKind,
     tenant_ph: &'a str,
     binds: &'b mut Binds,
+    /// The folded value of the last `eq` on [`unique_name_column`] compiled.
+    unique_name_eq: Option<String>,
 }
 
 /// How the text of an operand compares case-insensitively.
@@ -573,6 +604,12 @@ impl Compiler<'_, '_> {
                 self.dialect.fold_like_lower(&raw),
             ),
         };
+        if op == CompareOp::Eq
+            && fold == Fold::Normalised
+            && operand.expr == unique_name_column(self.kind)
+        {
+            self.unique_name_eq = Some(value.clone());
+        }
         let sql = match op {
             CompareOp::Eq => format!("{lhs} = {}", self.binds.text(value)),
             CompareOp::Ne => format!("({lhs} IS NULL OR {lhs} <> {})", self.binds.text(value)),

@@ -31,6 +31,10 @@ pub struct ListPlan {
     /// ([`Dialect::user_groups_json`]): users listed with `groups`, on a backend that
     /// aggregates them in SQL.
     pub groups_in_page: bool,
+    /// When the filter is `eq` on the kind's unique name, that name folded
+    /// ([`super::CompiledFilter::unique_name`]): a store that knows no row has it can
+    /// answer an empty page without running either statement.
+    pub unique_name: Option<String>,
     /// What the page statement skips and takes, for [`ListPlan::total_from_page`].
     window: PageWindow,
 }
@@ -97,9 +101,11 @@ pub fn plan_list(
     let mut binds = Binds::new();
     let tenant_ph = binds.text(tenant);
     let mut condition = format!("r.tenant_id = {tenant_ph}");
+    let mut unique_name = None;
     if let Some(filter) = query.filter {
         let compiled = compile_filter(dialect, registry, kind, &tenant_ph, filter, &mut binds)?;
-        condition = format!("{condition} AND {compiled}");
+        condition = format!("{condition} AND {}", compiled.condition);
+        unique_name = compiled.unique_name;
     }
     let count_sql = format!("SELECT COUNT(*) FROM {table} r WHERE {condition}");
     let count_binds = binds.clone();
@@ -163,6 +169,7 @@ pub fn plan_list(
         sort,
         cursor_page_size,
         groups_in_page: groups.is_some(),
+        unique_name,
         window,
     })
 }
@@ -211,6 +218,7 @@ mod tests {
             page_sql: String::new(),
             page_binds: super::Binds::new(),
             groups_in_page: false,
+            unique_name: None,
             sort: SortKey {
                 expr: "r.id".into(),
                 nullable: false,

@@ -1,6 +1,7 @@
 //! Users and groups: create, read, update, delete and list.
 
 use super::db::{args_of, execute, query_all, query_opt, query_scalar, write_error};
+use super::known_names::KnownNames;
 use super::members;
 use super::tenants::{tenant_exists, unknown_tenant};
 use crate::columns::{self, Folded, ResourceColumns, ValueRow};
@@ -472,7 +473,13 @@ fn write_row(
     doc: &str,
     now: &str,
     uniqueness: &crate::UniquenessOptions,
+    names: Option<&KnownNames>,
 ) -> StoreResult<()> {
+    // Before the statement, so the name is known before any commit shows the row
+    // (`known_names`' invariant); a write that fails leaves a harmless extra name.
+    if let Some(names) = names {
+        names.note(tenant, kind, &cols.name.norm);
+    }
     let sql = row_statement(kind, write);
     let external = cols.external_id.as_ref();
     let (external_raw, external_norm) = (
@@ -573,6 +580,7 @@ pub(super) fn prepare_create(kind: ResourceKind, new: NewResource) -> StoreResul
 pub(super) fn create(
     conn: &Connection,
     uniqueness: &crate::UniquenessOptions,
+    names: Option<&KnownNames>,
     tenant: &str,
     prepared: PreparedCreate,
     fetch: Fetch,
@@ -598,6 +606,7 @@ pub(super) fn create(
         &doc,
         &timestamp::format(now),
         uniqueness,
+        names,
     )?;
     if kind == ResourceKind::Group {
         members::apply(
@@ -651,6 +660,7 @@ fn check_version(
 pub(super) fn update(
     conn: &Connection,
     uniqueness: &crate::UniquenessOptions,
+    names: Option<&KnownNames>,
     tenant: &str,
     kind: ResourceKind,
     id: &str,
@@ -684,6 +694,7 @@ pub(super) fn update(
             &doc,
             &timestamp::format(now),
             uniqueness,
+            names,
         )?;
         updated.document = update.document;
     } else if members_changed {
