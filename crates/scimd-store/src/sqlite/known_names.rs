@@ -21,7 +21,7 @@
 //!   writer's raw work when the store opens): it sees every committed row, and no write
 //!   runs while it reads. Until it has run, every lookup reads the database.
 //! - **Noted before the row is written** ([`KnownNames::note`], called by
-//!   `resources::write_row` on the writer thread before its INSERT or UPDATE): the
+//!   `resources::write_row` on the writer thread before an INSERT, or an UPDATE that changes the name; an update that keeps it writes a name already here): the
 //!   name is in the set before the commit makes the row visible. A write that then
 //!   fails leaves its name behind, which costs a read, nothing more.
 //! - **No other process writes resources to the file.** The set only sees this
@@ -141,7 +141,7 @@ pub(crate) fn load(conn: &Connection, names: &KnownNames) -> StoreResult<()> {
     let mut keys = HashSet::new();
     let mut too_many = false;
     // Both scans read only the unique name indexes (they cover these columns).
-    for (kind, sql) in [
+    'scans: for (kind, sql) in [
         (
             ResourceKind::User,
             "SELECT tenant_id, user_name_norm FROM users",
@@ -157,11 +157,8 @@ pub(crate) fn load(conn: &Connection, names: &KnownNames) -> StoreResult<()> {
             keys.insert(names.key(text(row, 0)?, kind, text(row, 1)?));
             if keys.len() > names.limit {
                 too_many = true;
-                break;
+                break 'scans;
             }
-        }
-        if too_many {
-            break;
         }
     }
     let mut state = names.state.write().unwrap_or_else(PoisonError::into_inner);

@@ -476,8 +476,13 @@ fn write_row(
     names: Option<&KnownNames>,
 ) -> StoreResult<()> {
     // Before the statement, so the name is known before any commit shows the row
-    // (`known_names`' invariant); a write that fails leaves a harmless extra name.
-    if let Some(names) = names {
+    // (`known_names`' invariant); a write that fails leaves a harmless extra name. An
+    // update that keeps the name needs none: the row's name is known already.
+    let name_written = match write {
+        RowWrite::Insert => true,
+        RowWrite::Update(changed) => changed.name,
+    };
+    if let Some(names) = names.filter(|_| name_written) {
         names.note(tenant, kind, &cols.name.norm);
     }
     let sql = row_statement(kind, write);
