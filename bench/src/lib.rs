@@ -12,7 +12,8 @@
 //! - [`startup`]: `scimd serve` start to first served request;
 //! - [`tenants`]: many tenants on one server, created through scimd's admin API;
 //! - [`rss`]: a process's peak resident memory;
-//! - [`report`]: results as JSON and a markdown table with ratios and the targets.
+//! - [`report`]: results as JSON and a markdown table with ratios and the targets;
+//! - [`cpu_latency`]: a CPU latency request (Linux PM QoS) held for a whole run.
 //!
 //! Every scenario is bounded twice: by its planned operation count and by a wall-clock
 //! cap, so a slow server can never make a run unbounded; a capped run says how much it
@@ -24,6 +25,7 @@
 pub mod bare;
 pub mod bodies;
 pub mod client;
+pub mod cpu_latency;
 pub mod error;
 pub mod floor;
 pub mod load;

@@ -10,7 +10,7 @@ use scimd_bench::client::ScimClient;
 use scimd_bench::result::ScenarioResult;
 use scimd_bench::scenarios::{big_group, entra_cycle, get_by_id, import, mixed, RunSettings};
 use scimd_bench::tenants::Tenants;
-use scimd_bench::{bare, floor, report, startup, BenchError};
+use scimd_bench::{bare, cpu_latency, floor, report, startup, BenchError};
 use std::io::Write as _;
 use std::num::NonZeroUsize;
 
@@ -80,9 +80,30 @@ enum Command {
         /// Append the result here (JSON lines); stdout when absent.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The CPU latency request (microseconds) held while this runs, recorded.
+        #[arg(long)]
+        cpu_latency_us: Option<u32>,
         /// Arguments given to scimd before `serve`, e.g. `--data-dir DIR`.
         #[arg(last = true)]
         scimd_args: Vec<String>,
+    },
+    /// Hold a CPU latency request (Linux PM QoS) until a process ends (--while-pid, by
+    /// default the one that started this one), or --max-secs pass: idle CPUs then poll
+    /// instead of halting. Prints one line once the request stands. `bench/run` holds
+    /// one for its whole run.
+    HoldCpuLatency {
+        /// The longest wake-up latency to accept from an idle CPU, in microseconds.
+        #[arg(long, default_value_t = 0)]
+        microseconds: u32,
+        /// The PM QoS file.
+        #[arg(long, default_value = cpu_latency::DEVICE)]
+        device: PathBuf,
+        /// Longest the request is held, in seconds.
+        #[arg(long, default_value_t = 4 * 3600)]
+        max_secs: u64,
+        /// The process whose life bounds the request (default: this one's parent).
+        #[arg(long)]
+        while_pid: Option<u32>,
     },
     /// Turn JSON-lines results into results.json and results.md.
     Report {
@@ -142,6 +163,10 @@ struct RunArgs {
     /// Append the result here (JSON lines); stdout when absent.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The CPU latency request (microseconds) held on the machine while this runs
+    /// (`hold-cpu-latency`), recorded with the result.
+    #[arg(long)]
+    cpu_latency_us: Option<u32>,
     /// Users (entra-cycle: provisioned; mixed, import, get-by-id: seeded).
     #[arg(long, default_value_t = 10_000)]
     users: usize,
@@ -227,7 +252,8 @@ fn runtime(threads: NonZeroUsize) -> std::io::Result<tokio::runtime::Runtime> {
 async fn execute(command: Command) -> Result<(), BenchError> {
     match command {
         Command::Run(args) => {
-            let result = run(&args).await?;
+            let mut result = run(&args).await?;
+            result.cpu_latency_us = args.cpu_latency_us;
             eprintln!(
                 "{} {} round {}: {:.1} s, verified: {}{}",
                 result.target,
@@ -266,9 +292,10 @@ async fn execute(command: Command) -> Result<(), BenchError> {
             target,
             timeout_secs,
             out,
+            cpu_latency_us,
             scimd_args,
         } => {
-            let result = startup::measure(&startup::StartupParams {
+            let mut result = startup::measure(&startup::StartupParams {
                 scimd,
                 args: scimd_args,
                 tenant,
@@ -279,6 +306,7 @@ async fn execute(command: Command) -> Result<(), BenchError> {
                 target,
             })
             .await?;
+            result.cpu_latency_us = cpu_latency_us;
             eprintln!(
                 "{} startup with {users} users: {:.1} ms (median), verified: {}",
                 result.target,
@@ -290,6 +318,34 @@ async fn execute(command: Command) -> Result<(), BenchError> {
                 result.verification.passed
             );
             emit(&result, out.as_ref())
+        }
+        Command::HoldCpuLatency {
+            microseconds,
+            device,
+            max_secs,
+            while_pid,
+        } => {
+            // Read before anything else: the later, the likelier the parent is gone.
+            let watched = while_pid.unwrap_or_else(std::os::unix::process::parent_id);
+            let request = cpu_latency::hold(&device, microseconds)?;
+            let mut stdout = std::io::stdout();
+            // bench/run waits for this line before its first round.
+            let _ = writeln!(
+                stdout,
+                "holding a CPU latency request of {} µs on {}",
+                request.microseconds,
+                request.device.display()
+            );
+            let _ = stdout.flush();
+            let limit = Duration::from_secs(max_secs);
+            let end = tokio::task::spawn_blocking(move || {
+                cpu_latency::wait_while_process_lives(watched, limit, Duration::from_millis(200))
+            })
+            .await
+            .map_err(|e| BenchError::Measurement(format!("the wait ended abnormally: {e}")))?;
+            drop(request);
+            eprintln!("scimd-bench: CPU latency request released ({end:?})");
+            Ok(())
         }
         Command::Report { results, json, md } => {
             let text = std::fs::read_to_string(&results)

@@ -222,6 +222,17 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// A ratio judged against `threshold`, shown as [`fmt_num`] does unless that rounding
+/// would show a miss as the threshold itself (19.96 as "20.0"): then two decimals.
+fn fmt_ratio(ratio: f64, threshold: f64) -> String {
+    let shown = fmt_num(ratio);
+    if ratio < threshold && shown.parse::<f64>().is_ok_and(|s| s >= threshold) {
+        format!("{ratio:.2}")
+    } else {
+        shown
+    }
+}
+
 /// A load-generator setup as the report names it.
 fn setup_label(threads: Option<u32>) -> String {
     match threads {
@@ -254,6 +265,40 @@ fn status_cell(results: &[&ScenarioResult]) -> String {
     cell
 }
 
+/// What the results say of the CPU latency request held while they ran
+/// ([`crate::cpu_latency`]): one sentence for the report's head. Rounds measured under
+/// different requests do not compare, so a mix is called out.
+pub fn cpu_latency_note(results: &[ScenarioResult]) -> String {
+    let mut settings: Vec<Option<u32>> = results.iter().map(|r| r.cpu_latency_us).collect();
+    settings.sort_unstable();
+    settings.dedup();
+    match settings.as_slice() {
+        [] => "No rounds.".to_string(),
+        [Some(us)] => format!(
+            "Machine: every round ran with a CPU latency request of {us} µs held \
+             (`/dev/cpu_dma_latency`; at 0 idle CPUs poll instead of halting; \
+             docs/benchmarks.md, item 74)."
+        ),
+        [None] => "Machine: no CPU latency request was held (idle CPUs as the machine \
+                   has them; docs/benchmarks.md, item 74)."
+            .to_string(),
+        mixed => {
+            let labels: Vec<String> = mixed
+                .iter()
+                .map(|s| match s {
+                    Some(us) => format!("{us} µs"),
+                    None => "none".to_string(),
+                })
+                .collect();
+            format!(
+                "Machine: **rounds ran under different CPU latency requests ({})**: \
+                 compare only rounds run under the same one.",
+                labels.join(", ")
+            )
+        }
+    }
+}
+
 /// The markdown report.
 pub fn markdown(results: &[ScenarioResult]) -> String {
     let (kept, choices) = best_client_setups(results);
@@ -266,6 +311,7 @@ pub fn markdown(results: &[ScenarioResult]) -> String {
          lower time); `capped` means the wall-clock cap stopped that target early, and its \
          times are extrapolated from its measured rate.\n"
     );
+    let _ = writeln!(md, "{}\n", cpu_latency_note(results));
     let _ = writeln!(md, "## Targets of issue 6\n");
     for line in targets(results) {
         let _ = writeln!(md, "- {line}");
@@ -567,7 +613,7 @@ pub fn targets(results: &[ScenarioResult]) -> Vec<String> {
         verdict(ratio.zip(p99).map(|(r, p)| r >= 20.0 && p < 10.0)),
         a.map(fmt_num).unwrap_or_default(),
         b.map(fmt_num).unwrap_or_default(),
-        ratio.map(fmt_num).unwrap_or_default(),
+        ratio.map(|r| fmt_ratio(r, 20.0)).unwrap_or_default(),
         p99.map(fmt_num).unwrap_or_default()
     ));
     // Entra cycle.
@@ -586,7 +632,7 @@ pub fn targets(results: &[ScenarioResult]) -> Vec<String> {
         } else {
             ""
         },
-        ratio.map(fmt_num).unwrap_or_default()
+        ratio.map(|r| fmt_ratio(r, 20.0)).unwrap_or_default()
     ));
     // Big group flatness.
     let big = pick(results, "big-group", SCIMD_SQLITE, |_| true);
@@ -678,6 +724,7 @@ mod tests {
             },
             peak_rss_kb: Some(50 * 1024),
             client_threads: None,
+            cpu_latency_us: None,
         }
     }
 
@@ -720,6 +767,71 @@ mod tests {
             md.contains("| scimd-sqlite | 1000 | 10000 | 4000 | 5000 | 0.80× |"),
             "{md}"
         );
+    }
+
+    /// A ratio just under its target is never shown as the target itself.
+    #[test]
+    fn a_missed_ratio_is_not_rounded_up_to_its_target() {
+        assert_eq!(fmt_ratio(19.96, 20.0), "19.96");
+        assert_eq!(fmt_ratio(19.94, 20.0), "19.9");
+        assert_eq!(fmt_ratio(20.04, 20.0), "20.0");
+        assert_eq!(fmt_ratio(21.5, 20.0), "21.5");
+        let params = json!({"users": 10000, "connections": 8});
+        let lines = targets(&[
+            result(
+                "entra-cycle",
+                SCIMD_SQLITE,
+                params.clone(),
+                &[("end_to_end_s", 0.672)],
+            ),
+            result(
+                "entra-cycle",
+                SCIM2_SERVER,
+                params,
+                &[("end_to_end_s", 13.41)],
+            ),
+        ]);
+        let entra = lines.iter().find(|l| l.starts_with("entra-cycle")).unwrap();
+        assert!(
+            entra.contains("**missed**") && entra.ends_with("= 19.96×"),
+            "{entra}"
+        );
+    }
+
+    /// The report's head says which CPU latency request the rounds ran under, and
+    /// calls out rounds that ran under different ones.
+    #[test]
+    fn the_report_says_under_which_cpu_latency_request_the_rounds_ran() {
+        let params = json!({"users": 10000, "connections": 8});
+        let at = |us: Option<u32>| ScenarioResult {
+            cpu_latency_us: us,
+            ..result(
+                "entra-cycle",
+                SCIMD_SQLITE,
+                params.clone(),
+                &[("end_to_end_s", 1.0)],
+            )
+        };
+        let held = markdown(&[at(Some(0)), at(Some(0))]);
+        assert!(
+            held.contains("every round ran with a CPU latency request of 0 µs held"),
+            "{held}"
+        );
+        let none = markdown(&[at(None)]);
+        assert!(none.contains("no CPU latency request was held"), "{none}");
+        let mixed = cpu_latency_note(&[at(Some(0)), at(None), at(Some(0))]);
+        assert!(
+            mixed.contains("different CPU latency requests (none, 0 µs)"),
+            "{mixed}"
+        );
+        // Recorded rows keep the setting; rows written before it read as none.
+        let line = serde_json::to_string(&at(Some(0))).unwrap();
+        let back: ScenarioResult = serde_json::from_str(&line).unwrap();
+        assert_eq!(back.cpu_latency_us, Some(0));
+        let older = line.replace(",\"cpu_latency_us\":0", "");
+        assert_ne!(older, line);
+        let back: ScenarioResult = serde_json::from_str(&older).unwrap();
+        assert_eq!(back.cpu_latency_us, None);
     }
 
     fn under(threads: u32, mut r: ScenarioResult) -> ScenarioResult {

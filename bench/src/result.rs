@@ -40,6 +40,10 @@ pub struct ScenarioResult {
     /// and in rows written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_threads: Option<u32>,
+    /// The CPU latency request held on the machine during the run, in microseconds
+    /// (`bench/run` holds one: docs/benchmarks.md, item 74); absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_latency_us: Option<u32>,
 }
 
 /// One phase of a scenario.

@@ -86,6 +86,7 @@ pub async fn measure(params: &StartupParams) -> Result<ScenarioResult, BenchErro
         verification: verification.finish(),
         peak_rss_kb: rss_kb.into_iter().max(),
         client_threads: None,
+        cpu_latency_us: None,
     })
 }
 

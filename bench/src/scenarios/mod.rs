@@ -197,6 +197,7 @@ impl Outcome {
             verification: self.verification,
             peak_rss_kb: settings.server_pid.and_then(peak_rss_kb),
             client_threads: Some(settings.client_threads),
+            cpu_latency_us: None,
         }
     }
 }
