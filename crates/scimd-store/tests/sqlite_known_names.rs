@@ -6,7 +6,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use scimd_protocol::filter::{parse, FilterLimits};
 use scimd_protocol::paging::PageRequest;
-use scimd_protocol::{ResourceKind, SchemaRegistry};
+use scimd_protocol::sort::SortSpec;
+use scimd_protocol::{ResourceKind, SchemaRegistry, ScimType};
 use scimd_store::sqlite::{SqliteOptions, SqliteStore};
 use scimd_store::{Fetch, ListQuery, NewResource, NewTenant, Store, StoreError, Update};
 use serde_json::{json, Value};
@@ -204,6 +205,93 @@ async fn a_name_no_row_has_is_answered_without_reading() {
         };
         assert_eq!(ids, expected, "{filter}");
     }
+}
+
+/// A name no row has still gets the errors the rest of the request is due: an
+/// unsortable `sortBy` and a malformed cursor fail as they do for names that exist;
+/// with a valid `sortBy`, the page is read and is as empty as the memory says.
+#[tokio::test]
+async fn an_absent_name_does_not_hide_the_errors_of_the_sort_or_the_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_server(&dir.path().join("scimd.db"), &server_options()).await;
+    store
+        .create_tenant(&NewTenant::enabled("t", "T"))
+        .await
+        .unwrap();
+    create(
+        &store,
+        "t",
+        ResourceKind::User,
+        json!({"userName": "ada@x.example"}),
+    )
+    .await
+    .unwrap();
+    let registry = SchemaRegistry::with_core();
+    let user = ResourceKind::User;
+    let filter = parse(
+        r#"userName eq "nobody@x.example""#,
+        &FilterLimits::default(),
+    )
+    .unwrap();
+    let list = |sort_by: Option<&'static str>, page: PageRequest| {
+        let (store, registry, filter) = (&store, &registry, &filter);
+        async move {
+            let sort = SortSpec::parse(sort_by, None, registry, user).unwrap();
+            store
+                .list(
+                    "t",
+                    user,
+                    registry,
+                    &ListQuery {
+                        filter: Some(filter),
+                        sort: sort.as_ref(),
+                        page,
+                        fetch: Fetch::NONE,
+                    },
+                )
+                .await
+        }
+    };
+    let first = PageRequest::Index {
+        start_index: 1,
+        count: 10,
+    };
+
+    // `groups` parses as a sort path, but no list can be sorted by it.
+    let seen = answered(&store);
+    let err = list(Some("groups"), first.clone()).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Scim(e) if e.scim_type == Some(ScimType::InvalidValue)),
+        "{err:?}"
+    );
+    let malformed = PageRequest::Cursor {
+        cursor: Some("not a cursor".into()),
+        count: 10,
+    };
+    let err = list(None, malformed).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Scim(e) if e.scim_type == Some(ScimType::InvalidCursor)),
+        "{err:?}"
+    );
+    // A sort that compiles: read, and empty.
+    let page = list(Some("displayName"), first.clone()).await.unwrap();
+    assert_eq!((page.resources.len(), page.total_results), (0, 0));
+    assert_eq!(
+        answered(&store),
+        seen,
+        "none of the three answered from memory"
+    );
+
+    // Without a sort, on the first page of either kind: from memory.
+    let page = list(None, first).await.unwrap();
+    assert_eq!((page.resources.len(), page.total_results), (0, 0));
+    let first_cursor_page = PageRequest::Cursor {
+        cursor: None,
+        count: 10,
+    };
+    let page = list(None, first_cursor_page).await.unwrap();
+    assert_eq!((page.resources.len(), page.next_cursor), (0, None));
+    assert_eq!(answered(&store), seen + 2);
 }
 
 #[tokio::test]

@@ -19,7 +19,10 @@ mod sort;
 pub use cursor::{Cursor, CursorKey};
 pub use dialect::{Dialect, PostgresDialect, SqliteDialect};
 pub use filter::{compile_filter, CompiledFilter};
-pub use plan::{get_is_one_statement, is_point_list, plan_list, ListPlan, RESOURCE_COLUMNS};
+pub use plan::{
+    filter_list, get_is_one_statement, is_point_list, plan_list, FilteredList, ListPlan,
+    RESOURCE_COLUMNS,
+};
 pub use sort::{compile_sort, keyset_after, SortKey};
 
 /// A value bound to a numbered placeholder.

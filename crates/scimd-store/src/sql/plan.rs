@@ -31,10 +31,6 @@ pub struct ListPlan {
     /// ([`Dialect::user_groups_json`]): users listed with `groups`, on a backend that
     /// aggregates them in SQL.
     pub groups_in_page: bool,
-    /// When the filter is `eq` on the kind's unique name, that name folded
-    /// ([`super::CompiledFilter::unique_name`]): a store that knows no row has it can
-    /// answer an empty page without running either statement.
-    pub unique_name: Option<String>,
     /// What the page statement skips and takes, for [`ListPlan::total_from_page`].
     window: PageWindow,
 }
@@ -97,7 +93,30 @@ pub fn plan_list(
     registry: &SchemaRegistry,
     query: &ListQuery<'_>,
 ) -> Result<ListPlan, ScimError> {
-    let table = table_of(kind);
+    filter_list(dialect, tenant, kind, registry, query)?.plan(dialect, kind, registry, query)
+}
+
+/// The first stage of a list plan: the tenant and the filter compiled, the sort and
+/// the page not yet. A store that can tell from [`FilteredList::unique_name`] alone
+/// that nothing matches answers without the second stage
+/// ([`FilteredList::empty_answer_is_complete`]), which is most of the planning's
+/// work: the statements' text.
+#[derive(Debug)]
+pub struct FilteredList {
+    binds: Binds,
+    tenant_ph: String,
+    condition: String,
+    unique_name: Option<String>,
+}
+
+/// Compiles the tenant and the filter of a list request: [`plan_list`]'s first stage.
+pub fn filter_list(
+    dialect: &dyn Dialect,
+    tenant: &str,
+    kind: ResourceKind,
+    registry: &SchemaRegistry,
+    query: &ListQuery<'_>,
+) -> Result<FilteredList, ScimError> {
     let mut binds = Binds::new();
     let tenant_ph = binds.text(tenant);
     let mut condition = format!("r.tenant_id = {tenant_ph}");
@@ -107,71 +126,117 @@ pub fn plan_list(
         condition = format!("{condition} AND {}", compiled.condition);
         unique_name = compiled.unique_name;
     }
-    let count_sql = format!("SELECT COUNT(*) FROM {table} r WHERE {condition}");
-    let count_binds = binds.clone();
-
-    let sort = compile_sort(dialect, registry, kind, &tenant_ph, query.sort, &mut binds)?;
-    let (limit, offset, cursor_page_size, window) = match &query.page {
-        PageRequest::Index { start_index, count } => {
-            // RFC 7644 §3.4.2.4: startIndex is 1-based; below 1 means 1.
-            let offset = start_index.saturating_sub(1);
-            let window = PageWindow::Offset {
-                offset,
-                limit: *count,
-            };
-            (*count, offset, None, window)
-        }
-        PageRequest::Cursor { cursor, count } => {
-            let limit = count.saturating_add(1);
-            let window = match cursor {
-                Some(text) => {
-                    let position = Cursor::decode(text, &sort.signature)?;
-                    let after = keyset_after(&sort, &position, &mut binds);
-                    condition = format!("{condition} AND {after}");
-                    PageWindow::LaterCursorPage
-                }
-                None => PageWindow::FirstCursorPage { limit },
-            };
-            (limit, 0, Some(*count), window)
-        }
-    };
-    let limit_ph = binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-    let offset_ph = binds.push(Bind::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-    let select_page = |extra: &str| {
-        format!(
-            "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key{extra} FROM {table} r \
-             WHERE {condition} ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
-            expr = sort.expr,
-            order = sort.order_by(),
-        )
-    };
-    let around_page = dialect.user_groups_around_page();
-    let groups = match kind {
-        ResourceKind::User if query.fetch.groups => {
-            dialect.user_groups_json(&tenant_ph, if around_page { "p" } else { "r" })
-        }
-        _ => None,
-    };
-    let page_sql = match &groups {
-        None => select_page(""),
-        Some(groups) if around_page => format!(
-            "SELECT p.*, {groups} AS groups_json FROM ({page}) p ORDER BY {order}",
-            page = select_page(""),
-            order = sort.order_by_selected("p"),
-        ),
-        Some(groups) => select_page(&format!(", {groups} AS groups_json")),
-    };
-    Ok(ListPlan {
-        count_sql,
-        count_binds,
-        page_sql,
-        page_binds: binds,
-        sort,
-        cursor_page_size,
-        groups_in_page: groups.is_some(),
+    Ok(FilteredList {
+        binds,
+        tenant_ph,
+        condition,
         unique_name,
-        window,
     })
+}
+
+impl FilteredList {
+    /// When the filter is `eq` on the kind's unique name, that name folded
+    /// ([`super::CompiledFilter::unique_name`]).
+    pub fn unique_name(&self) -> Option<&str> {
+        self.unique_name.as_deref()
+    }
+
+    /// Whether, once the store knows no row matches the filter, an empty page is the
+    /// whole answer to `query`: nothing left to compile could fail. A `sortBy` can name
+    /// an attribute that cannot be sorted (`invalidValue`) and a cursor can be
+    /// malformed (`invalidCursor`), and those errors are due whether or not anything
+    /// matches; without either, the rest of the plan always compiles.
+    pub fn empty_answer_is_complete(query: &ListQuery<'_>) -> bool {
+        query.sort.is_none()
+            && !matches!(
+                query.page,
+                PageRequest::Cursor {
+                    cursor: Some(_),
+                    ..
+                }
+            )
+    }
+
+    /// The second stage: the sort, the page, and both statements.
+    pub fn plan(
+        self,
+        dialect: &dyn Dialect,
+        kind: ResourceKind,
+        registry: &SchemaRegistry,
+        query: &ListQuery<'_>,
+    ) -> Result<ListPlan, ScimError> {
+        let FilteredList {
+            mut binds,
+            tenant_ph,
+            mut condition,
+            unique_name: _,
+        } = self;
+        let table = table_of(kind);
+        let count_sql = format!("SELECT COUNT(*) FROM {table} r WHERE {condition}");
+        let count_binds = binds.clone();
+
+        let sort = compile_sort(dialect, registry, kind, &tenant_ph, query.sort, &mut binds)?;
+        let (limit, offset, cursor_page_size, window) = match &query.page {
+            PageRequest::Index { start_index, count } => {
+                // RFC 7644 §3.4.2.4: startIndex is 1-based; below 1 means 1.
+                let offset = start_index.saturating_sub(1);
+                let window = PageWindow::Offset {
+                    offset,
+                    limit: *count,
+                };
+                (*count, offset, None, window)
+            }
+            PageRequest::Cursor { cursor, count } => {
+                let limit = count.saturating_add(1);
+                let window = match cursor {
+                    Some(text) => {
+                        let position = Cursor::decode(text, &sort.signature)?;
+                        let after = keyset_after(&sort, &position, &mut binds);
+                        condition = format!("{condition} AND {after}");
+                        PageWindow::LaterCursorPage
+                    }
+                    None => PageWindow::FirstCursorPage { limit },
+                };
+                (limit, 0, Some(*count), window)
+            }
+        };
+        let limit_ph = binds.push(Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let offset_ph = binds.push(Bind::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let select_page = |extra: &str| {
+            format!(
+                "SELECT {RESOURCE_COLUMNS}, {expr} AS sort_key{extra} FROM {table} r \
+                 WHERE {condition} ORDER BY {order} LIMIT {limit_ph} OFFSET {offset_ph}",
+                expr = sort.expr,
+                order = sort.order_by(),
+            )
+        };
+        let around_page = dialect.user_groups_around_page();
+        let groups = match kind {
+            ResourceKind::User if query.fetch.groups => {
+                dialect.user_groups_json(&tenant_ph, if around_page { "p" } else { "r" })
+            }
+            _ => None,
+        };
+        let page_sql = match &groups {
+            None => select_page(""),
+            Some(groups) if around_page => format!(
+                "SELECT p.*, {groups} AS groups_json FROM ({page}) p ORDER BY {order}",
+                page = select_page(""),
+                order = sort.order_by_selected("p"),
+            ),
+            Some(groups) => select_page(&format!(", {groups} AS groups_json")),
+        };
+        Ok(ListPlan {
+            count_sql,
+            count_binds,
+            page_sql,
+            page_binds: binds,
+            sort,
+            cursor_page_size,
+            groups_in_page: groups.is_some(),
+            window,
+        })
+    }
 }
 
 /// Whether a list request is a point lookup: an `eq` on an attribute with a unique (or
@@ -218,7 +283,6 @@ mod tests {
             page_sql: String::new(),
             page_binds: super::Binds::new(),
             groups_in_page: false,
-            unique_name: None,
             sort: SortKey {
                 expr: "r.id".into(),
                 nullable: false,
