@@ -37,6 +37,18 @@ async fn wait_until_loaded(store: &SqliteStore) {
     }
 }
 
+/// A server on a fresh file with one tenant, `t` (the directory lives as long as the
+/// returned guard).
+async fn server_with_tenant_t() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_server(&dir.path().join("scimd.db"), &server_options()).await;
+    store
+        .create_tenant(&NewTenant::enabled("t", "T"))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
 /// Lookups answered "no such name" from memory so far.
 fn answered(store: &SqliteStore) -> u64 {
     store
@@ -123,12 +135,7 @@ async fn lookup(
 
 #[tokio::test]
 async fn a_name_no_row_has_is_answered_without_reading() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_server(&dir.path().join("scimd.db"), &server_options()).await;
-    store
-        .create_tenant(&NewTenant::enabled("t", "T"))
-        .await
-        .unwrap();
+    let (_dir, store) = server_with_tenant_t().await;
     let ada = create(
         &store,
         "t",
@@ -212,12 +219,7 @@ async fn a_name_no_row_has_is_answered_without_reading() {
 /// with a valid `sortBy`, the page is read and is as empty as the memory says.
 #[tokio::test]
 async fn an_absent_name_does_not_hide_the_errors_of_the_sort_or_the_cursor() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_server(&dir.path().join("scimd.db"), &server_options()).await;
-    store
-        .create_tenant(&NewTenant::enabled("t", "T"))
-        .await
-        .unwrap();
+    let (_dir, store) = server_with_tenant_t().await;
     create(
         &store,
         "t",
