@@ -45,6 +45,10 @@
 //! - **A lookup of a name no row has** (`userName eq`, a group's `displayName eq`) is
 //!   answered from memory by the file's one server ([`known_names`],
 //!   [`SqliteOptions::sole_server`]).
+//! - **A user read again** (`GET /Users/{id}`, a `userName eq` lookup of a name a row
+//!   has) is answered from memory by the file's one server ([`resource_cache`]): the
+//!   writer removes a user from it after a write that changes it commits, and before
+//!   that write is answered.
 
 mod checkpoint;
 mod credential_cache;
@@ -55,11 +59,13 @@ mod logs;
 mod members;
 mod migrate;
 mod read_anchor;
+mod resource_cache;
 mod resources;
 mod tenants;
 mod writer;
 
 pub use credential_cache::CredentialCacheStats;
+pub use resource_cache::ResourceCacheStats;
 /// The rusqlite this backend is built on, for the test hooks [`SqliteStore::with_reader`]
 /// and [`SqliteStore::with_writer`].
 pub use rusqlite;
@@ -73,6 +79,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use rusqlite::Connection;
+use scimd_protocol::paging::PageRequest;
 use scimd_protocol::{ResourceKind, SchemaRegistry};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -105,6 +112,10 @@ pub struct SqliteOptions {
     /// The most user and group names kept in memory when `sole_server` is set (past
     /// it, lookups read the database). A test setting; the default suits production.
     pub known_names_limit: usize,
+    /// How many bytes of users the file's one server keeps in memory to answer reads
+    /// of them again ([`resource_cache`]); 0 turns the cache off. Only with
+    /// `sole_server`.
+    pub resource_cache_bytes: usize,
 }
 
 impl Default for SqliteOptions {
@@ -117,6 +128,7 @@ impl Default for SqliteOptions {
             wal_restart_pages: checkpoint::RESTART_PAGES,
             sole_server: false,
             known_names_limit: known_names::MAX_NAMES,
+            resource_cache_bytes: resource_cache::DEFAULT_LIMIT_BYTES,
         }
     }
 }
@@ -169,6 +181,10 @@ struct Shared {
     credentials: Option<Arc<credential_cache::CredentialCache>>,
     /// The names rows may have; `None` unless this store is the file's one server.
     known_names: Option<Arc<known_names::KnownNames>>,
+    /// Users as reads found them; `None` unless this store is the file's one server
+    /// and the credential cache is on (whose emptying, on any tenant change by any
+    /// process, empties this one too).
+    resources: Option<Arc<resource_cache::ResourceCache>>,
     /// The server lock (`sole_server`), released when the store is dropped.
     _server_lock: Option<std::fs::File>,
 }
@@ -221,6 +237,28 @@ fn lock_as_server(path: &Path) -> StoreResult<std::fs::File> {
 
 fn closed() -> StoreError {
     StoreError::Unavailable("the SQLite store is closed".into())
+}
+
+/// Whether `query` asks for the first page with room for at least one resource:
+/// then a lookup that matches one resource answers it whole.
+fn first_page_of_one_or_more(query: &ListQuery<'_>) -> bool {
+    matches!(query.page, PageRequest::Index { start_index, count } if start_index <= 1 && count >= 1)
+}
+
+/// Notes in the resource cache, on the writer thread inside the write's transaction,
+/// which cached users the write of `id` may change: that user, or for a group every
+/// user of its tenant (their `groups`).
+fn note_written(
+    cache: Option<&resource_cache::ResourceCache>,
+    tenant: &str,
+    kind: ResourceKind,
+    id: &str,
+) {
+    match (cache, kind) {
+        (None, _) => {}
+        (Some(cache), ResourceKind::User) => cache.note_user(tenant, id),
+        (Some(cache), ResourceKind::Group) => cache.note_tenant(tenant),
+    }
 }
 
 /// A panicked or cancelled blocking task: an internal error, reported, not re-raised.
@@ -322,8 +360,19 @@ impl SqliteStore {
         };
         // The cache is used only with the thread that sees other processes' changes.
         let credentials = checkpointer.is_some().then_some(credentials);
+        let resources = credentials
+            .as_ref()
+            .filter(|_| options.sole_server && options.resource_cache_bytes > 0)
+            .map(|credentials| {
+                let cache = Arc::new(resource_cache::ResourceCache::new(
+                    options.resource_cache_bytes,
+                ));
+                credentials.also_empty(cache.clone());
+                cache
+            });
         let on_commit = writer::OnCommit {
             anchor,
+            resources: resources.clone(),
             credentials: credentials
                 .clone()
                 .map(|cache| credential_cache::CredentialWatch::install(&writer, cache)),
@@ -351,6 +400,7 @@ impl SqliteStore {
                 checkpointer,
                 credentials,
                 known_names,
+                resources,
                 _server_lock: server_lock,
             }),
             uniqueness: options.uniqueness,
@@ -445,7 +495,12 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        self.shared.writer.raw(work).await
+        let done = self.shared.writer.raw(work).await;
+        // Raw work may change anything (test hooks, maintenance).
+        if let Some(cache) = &self.shared.resources {
+            cache.invalidate();
+        }
+        done
     }
 
     /// Runs `write` in the writer's transaction (grouped with other writes, inside its
@@ -479,6 +534,20 @@ impl SqliteStore {
     /// ([`credential_cache`]); `None` when the cache is off.
     pub fn credential_cache_stats(&self) -> Option<CredentialCacheStats> {
         self.shared.credentials.as_ref().map(|cache| cache.stats())
+    }
+
+    /// The resource cache, for reads of `kind` (users only).
+    fn user_cache(&self, kind: ResourceKind) -> Option<&resource_cache::ResourceCache> {
+        match kind {
+            ResourceKind::User => self.shared.resources.as_deref(),
+            ResourceKind::Group => None,
+        }
+    }
+
+    /// How often a user's read was answered from memory ([`resource_cache`]); `None`
+    /// when the cache is off.
+    pub fn resource_cache_stats(&self) -> Option<ResourceCacheStats> {
+        self.shared.resources.as_ref().map(|cache| cache.stats())
     }
 
     /// For tests and maintenance: runs `f` on a read-only connection (on a blocking
@@ -780,10 +849,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<StoredResource> {
         let (tenant, uniqueness) = (tenant.to_owned(), self.uniqueness);
         let names = self.shared.known_names.clone();
+        let cache = self.shared.resources.clone();
         let prepared = resources::prepare_create(kind, new)?;
         self.write(move |conn| {
             let names = names.as_deref();
-            resources::create(conn, &uniqueness, names, &tenant, prepared, fetch)
+            let created = resources::create(conn, &uniqueness, names, &tenant, prepared, fetch)?;
+            note_written(cache.as_deref(), &tenant, kind, &created.id);
+            Ok(created)
         })
         .await
     }
@@ -795,14 +867,24 @@ impl Store for SqliteStore {
         id: &str,
         fetch: Fetch,
     ) -> StoreResult<Option<StoredResource>> {
-        let (tenant, id) = (tenant.to_owned(), id.to_owned());
         if crate::sql::get_is_one_statement(kind, fetch) {
-            return self
+            let cache = self.user_cache(kind);
+            if let Some(hit) = cache.and_then(|cache| cache.get(tenant, id, fetch)) {
+                return Ok(Some(hit));
+            }
+            let generation = cache.map(|cache| cache.generation());
+            let (owned_tenant, owned_id) = (tenant.to_owned(), id.to_owned());
+            let found = self
                 .read_one_statement(move |conn| {
-                    resources::get_in_one_statement(conn, &tenant, kind, &id, fetch)
+                    resources::get_in_one_statement(conn, &owned_tenant, kind, &owned_id, fetch)
                 })
-                .await;
+                .await?;
+            if let (Some(cache), Some(generation), Some(user)) = (cache, generation, &found) {
+                cache.insert(generation, tenant, fetch, user, None);
+            }
+            return Ok(found);
         }
+        let (tenant, id) = (tenant.to_owned(), id.to_owned());
         self.read(get_hop(kind, fetch), move |conn| {
             resources::get(conn, &tenant, kind, &id, fetch)
         })
@@ -820,7 +902,9 @@ impl Store for SqliteStore {
     ) -> StoreResult<StoredResource> {
         let (tenant, id, uniqueness) = (tenant.to_owned(), id.to_owned(), self.uniqueness);
         let names = self.shared.known_names.clone();
+        let cache = self.shared.resources.clone();
         self.write(move |conn| {
+            note_written(cache.as_deref(), &tenant, kind, &id);
             resources::update(
                 conn,
                 &uniqueness,
@@ -844,8 +928,12 @@ impl Store for SqliteStore {
         if_match: Option<u64>,
     ) -> StoreResult<()> {
         let (tenant, id) = (tenant.to_owned(), id.to_owned());
-        self.write(move |conn| resources::delete(conn, &tenant, kind, &id, if_match))
-            .await
+        let cache = self.shared.resources.clone();
+        self.write(move |conn| {
+            note_written(cache.as_deref(), &tenant, kind, &id);
+            resources::delete(conn, &tenant, kind, &id, if_match)
+        })
+        .await
     }
 
     async fn list(
@@ -871,8 +959,24 @@ impl Store for SqliteStore {
                 });
             }
         }
-        let plan = filtered.plan(&DIALECT, kind, registry, query)?;
         let fetch = query.fetch;
+        // A `userName eq` lookup whose whole answer is the one user of that name, if any.
+        let cached_name = filtered
+            .unique_name()
+            .filter(|_| first_page_of_one_or_more(query) && query.sort.is_none())
+            .map(str::to_owned)
+            .zip(self.user_cache(kind));
+        if let Some((name, cache)) = &cached_name {
+            if let Some(user) = cache.get_by_name(tenant, name, fetch) {
+                return Ok(ListPage {
+                    total_results: 1,
+                    resources: vec![user],
+                    next_cursor: None,
+                });
+            }
+        }
+        let generation = cached_name.as_ref().map(|(_, cache)| cache.generation());
+        let plan = filtered.plan(&DIALECT, kind, registry, query)?;
         let (hop, plan) = if crate::sql::is_point_list(kind, query) {
             // Most point lookups are answered by their page statement alone; the plan
             // comes back when they are not, for the read below.
@@ -887,7 +991,16 @@ impl Store for SqliteStore {
                 })
                 .await?;
             match answered {
-                Ok(page) => return Ok(page),
+                Ok(page) => {
+                    if let (Some((name, cache)), Some(generation), [user]) =
+                        (&cached_name, generation, page.resources.as_slice())
+                    {
+                        if page.total_results == 1 {
+                            cache.insert(generation, tenant, fetch, user, Some(name));
+                        }
+                    }
+                    return Ok(page);
+                }
                 Err(plan) => (Hop::Inline, plan),
             }
         } else {

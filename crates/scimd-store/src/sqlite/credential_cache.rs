@@ -32,11 +32,12 @@
 //! the generation is still the same; an emptying moves the generation on first.
 
 use super::db::query_scalar;
+use super::resource_cache::ResourceCache;
 use crate::{StoreResult, Tenant, TokenRecord};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// The most tokens kept; the cache is emptied when it would hold more. Deployments
 /// have a few tokens per tenant, so this is thousands of tenants' worth.
@@ -63,6 +64,9 @@ pub(crate) struct CredentialCache {
     own_epoch: AtomicI64,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Emptied with this cache: the resource cache, whose users a tenant's deletion
+    /// (by any process) takes away ([`super::resource_cache`]).
+    also: OnceLock<Arc<ResourceCache>>,
 }
 
 /// No epoch noted yet (the counter starts at 0 and only grows).
@@ -76,6 +80,7 @@ impl Default for CredentialCache {
             own_epoch: AtomicI64::new(NO_EPOCH),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            also: OnceLock::new(),
         }
     }
 }
@@ -143,13 +148,22 @@ impl CredentialCache {
         );
     }
 
-    /// Empties the cache: what it holds may be out of date.
+    /// Empties the cache: what it holds may be out of date. Empties `also` too.
     pub(super) fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+        if let Some(resources) = self.also.get() {
+            resources.invalidate();
+        }
+    }
+
+    /// Empties `resources` whenever this cache is emptied: whenever a tenant or a
+    /// token changed, by this process or another. Set once.
+    pub(super) fn also_empty(&self, resources: Arc<ResourceCache>) {
+        let _ = self.also.set(resources);
     }
 
     /// Notes the epoch the writer read after its own change (and before it empties

@@ -31,6 +31,7 @@
 use super::checkpoint::CommitSignal;
 use super::credential_cache::CredentialWatch;
 use super::db;
+use super::resource_cache::ResourceCache;
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -483,6 +484,9 @@ pub(super) struct OnCommit {
     /// The credential cache, emptied when a tenant or a token changed
     /// ([`super::credential_cache`]).
     pub(super) credentials: Option<CredentialWatch>,
+    /// The resource cache, which removes the users the transaction's writes noted
+    /// ([`super::resource_cache`]).
+    pub(super) resources: Option<Arc<ResourceCache>>,
 }
 
 impl OnCommit {
@@ -496,6 +500,9 @@ impl OnCommit {
         }
         if let Some(credentials) = &self.credentials {
             credentials.after_commit(conn);
+        }
+        if let Some(resources) = &self.resources {
+            resources.after_transaction();
         }
     }
 }
@@ -687,6 +694,7 @@ mod tests {
         let on_commit = OnCommit {
             anchor: Some(signal.clone()),
             credentials: None,
+            resources: None,
         };
         let writer = Writer::start(
             conn,
