@@ -619,6 +619,18 @@ impl SqliteStore {
                 let _ = tokio::task::spawn_blocking(move || thread.join()).await;
             }
         }
+        // Reads still running first, within a bound: a blocking read whose caller was
+        // cancelled (a background task aborted at shutdown) keeps its connection, and
+        // its permit, until it ends. A reader still open when the writer closes keeps
+        // SQLite from folding the WAL into the database file, so a backup of the
+        // stopped server's database files would miss what the WAL held.
+        let _ = tokio::time::timeout(
+            self.shared.acquire_timeout,
+            self.shared
+                .read_permits
+                .acquire_many(self.shared.max_readers),
+        )
+        .await;
         self.shared.read_permits.close();
         let idle = {
             let mut readers = self

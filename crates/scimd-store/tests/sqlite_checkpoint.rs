@@ -3,6 +3,7 @@
 //! the database file within a few checkpoint intervals.
 
 use scimd_store::sqlite::SqliteStore;
+use scimd_store::Store;
 use std::time::{Duration, Instant};
 
 /// Upper bound on waiting for the checkpoint; a safety net, not a timing assertion.
@@ -50,4 +51,39 @@ async fn committed_pages_reach_the_database_file_without_a_writer_checkpoint() {
          background checkpoint"
     );
     store.close().await;
+}
+
+/// A read whose caller went away (a background task aborted at shutdown) still holds
+/// its connection until it ends; closing waits for it, so the last connection to
+/// close is the writer's and the WAL is folded into the database file and removed.
+#[tokio::test]
+async fn closing_waits_for_a_read_whose_caller_was_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scimd.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store
+        .create_tenant(&scimd_store::NewTenant::enabled("t", "T"))
+        .await
+        .unwrap();
+    let reading = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .with_reader(|conn| {
+                    std::thread::sleep(Duration::from_millis(400));
+                    conn.query_row("SELECT count(*) FROM tenants", [], |row| {
+                        row.get::<_, i64>(0)
+                    })
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    reading.abort();
+    store.close().await;
+    let left: Vec<_> = ["scimd.db-wal", "scimd.db-shm"]
+        .into_iter()
+        .filter(|name| dir.path().join(name).exists())
+        .collect();
+    assert!(left.is_empty(), "left behind after close: {left:?}");
 }
